@@ -1,0 +1,182 @@
+/*
+ * call.c — configuration values and named-tensor lookup for lrb_call (harness/lrb_call.h), and the
+ * generic configuration parsing of harness/lrb_layers.h. Layer-specific data live in layers.c.
+ */
+#include "lrb_layers.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int lrb_key_index(const lrb_layer *layer, const char *key)
+{
+    for (int i = 0; i < layer->nkeys; i++)
+        if (strcmp(layer->keys[i].name, key) == 0)
+            return i;
+    return -1;
+}
+
+double lrb_cfg_get(const lrb_cfg *cfg, const char *key)
+{
+    int i = lrb_key_index(cfg->layer, key);
+    if (i < 0) {
+        /* A layer asking for a key it does not declare is a bug in lrb, not bad input. */
+        fprintf(stderr, "lrb: internal error: layer %s has no key '%s'\n", cfg->layer->name, key);
+        abort();
+    }
+    return cfg->v[i];
+}
+
+int64_t lrb_cfg_int(const lrb_cfg *cfg, const char *key) { return (int64_t)lrb_cfg_get(cfg, key); }
+
+const char *lrb_cfg_choice(const lrb_cfg *cfg, const char *key)
+{
+    int i = lrb_key_index(cfg->layer, key);
+    if (i < 0 || !cfg->layer->keys[i].choices)
+        return NULL;
+    return cfg->layer->keys[i].choices[(int)cfg->v[i]];
+}
+
+void lrb_cfg_defaults(const lrb_layer *layer, lrb_cfg *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->layer = layer;
+    for (int i = 0; i < layer->nkeys; i++)
+        cfg->v[i] = layer->keys[i].def;
+}
+
+int lrb_cfg_set(lrb_cfg *cfg, const char *key, const char *value, char *err, size_t errlen)
+{
+    const lrb_layer *layer = cfg->layer;
+    int i = lrb_key_index(layer, key);
+    if (i < 0) {
+        char keys[256] = "";
+        for (int k = 0; k < layer->nkeys; k++) {
+            strncat(keys, layer->keys[k].name, sizeof keys - strlen(keys) - 1);
+            if (k + 1 < layer->nkeys)
+                strncat(keys, ", ", sizeof keys - strlen(keys) - 1);
+        }
+        snprintf(err, errlen, "unknown config key '%s' for layer %s (expected one of: %s)", key, layer->name,
+                 keys);
+        return -1;
+    }
+    const lrb_key_spec *ks = &layer->keys[i];
+    if (ks->choices) {
+        for (int c = 0; ks->choices[c]; c++)
+            if (strcmp(ks->choices[c], value) == 0) {
+                cfg->v[i] = c;
+                return 0;
+            }
+        char names[128] = "";
+        for (int c = 0; ks->choices[c]; c++) {
+            strncat(names, ks->choices[c], sizeof names - strlen(names) - 1);
+            if (ks->choices[c + 1])
+                strncat(names, "|", sizeof names - strlen(names) - 1);
+        }
+        snprintf(err, errlen, "config %s=%s: expected one of %s", key, value, names);
+        return -1;
+    }
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(value, &end);
+    if (end == value || *end != '\0' || errno == ERANGE || !isfinite(v)) {
+        snprintf(err, errlen, "config %s=%s: expected a finite number", key, value);
+        return -1;
+    }
+    if (ks->is_int && (v != floor(v) || fabs(v) > 9.0e15)) {
+        snprintf(err, errlen, "config %s=%s: expected an integer", key, value);
+        return -1;
+    }
+    cfg->v[i] = v;
+    return 0;
+}
+
+int lrb_cfg_validate(const lrb_cfg *cfg, char *err, size_t errlen)
+{
+    const lrb_layer *layer = cfg->layer;
+    for (int i = 0; i < layer->nkeys; i++) {
+        const lrb_key_spec *ks = &layer->keys[i];
+        if (ks->choices)
+            continue;
+        if (cfg->v[i] < ks->min) {
+            snprintf(err, errlen, "config %s=%g: expected %s ≥ %g", ks->name, cfg->v[i], ks->name, ks->min);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void lrb_cfg_format(const lrb_cfg *cfg, char *buf, size_t len)
+{
+    size_t pos = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < cfg->layer->nkeys && pos < len; i++) {
+        const lrb_key_spec *ks = &cfg->layer->keys[i];
+        int n;
+        if (ks->choices)
+            n = snprintf(buf + pos, len - pos, "%s%s=%s", i ? " " : "", ks->name, ks->choices[(int)cfg->v[i]]);
+        else
+            n = snprintf(buf + pos, len - pos, "%s%s=%g", i ? " " : "", ks->name, cfg->v[i]);
+        if (n < 0)
+            break;
+        pos += (size_t)n;
+    }
+}
+
+int lrb_call_find(const lrb_call *call, const char *name)
+{
+    for (int i = 0; i < call->n; i++)
+        if (strcmp(call->spec[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+float *lrb_call_get(const lrb_call *call, const char *name)
+{
+    int i = lrb_call_find(call, name);
+    return i < 0 ? NULL : call->t[i];
+}
+
+/* A state may share its name with the output (scan: h), so state lookups match the role too. */
+static int find_state(const lrb_call *call, const char *name)
+{
+    for (int i = 0; i < call->n; i++)
+        if (call->spec[i].role == LRB_STATE && strcmp(call->spec[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+const float *lrb_call_state_in(const lrb_call *call, const char *name)
+{
+    int i = find_state(call, name);
+    return i < 0 ? NULL : call->state_in[i];
+}
+
+float *lrb_call_state_out(const lrb_call *call, const char *name)
+{
+    int i = find_state(call, name);
+    return i < 0 ? NULL : call->t[i];
+}
+
+int64_t lrb_spec_count(const lrb_tensor_spec *s)
+{
+    int64_t n = 1;
+    for (int d = 0; d < s->ndim; d++)
+        n *= s->shape[d];
+    return n;
+}
+
+void lrb_call_init(lrb_call *call, const lrb_cfg *cfg)
+{
+    memset(call, 0, sizeof *call);
+    call->cfg = cfg;
+    call->n = cfg->layer->tensors(cfg, call->spec);
+}
+
+const char *lrb_algo_name(lrb_algo a)
+{
+    static const char *const names[] = {"seq", "ul", "blelloch", "chunked", "direct"};
+    return (a >= 0 && a < LRB_NUM_ALGOS) ? names[a] : "?";
+}

@@ -1,0 +1,37 @@
+/*
+ * cases.h — the one case table (golden/cases.txt, format in golden/FORMAT.md), parsed for the C side.
+ * The NumPy generator reads the same file; tests, `lrb check` and the benchmarks iterate over it.
+ */
+#ifndef LRB_CASES_H
+#define LRB_CASES_H
+
+#include "lrb_call.h"
+#include "lrb_layers.h"
+
+#define LRB_CASE_MAX_DISTS 4
+
+typedef struct lrb_case {
+    char name[96];
+    int tier;
+    uint64_t seed;
+    char regime[32];
+    int state;                 /* the case carries an initial state */
+    lrb_cfg cfg;
+    int ndists;
+    char dist_input[LRB_CASE_MAX_DISTS][16];
+    char dist_spec[LRB_CASE_MAX_DISTS][48];
+} lrb_case;
+
+typedef struct lrb_case_table {
+    int n;
+    lrb_case *cases;
+} lrb_case_table;
+
+/* Parses FILE. On error returns -1 with "FILE:LINE: message" in err. */
+int lrb_cases_load(const char *path, lrb_case_table *t, char *err, size_t errlen);
+void lrb_cases_free(lrb_case_table *t);
+const lrb_case *lrb_case_find(const lrb_case_table *t, const char *name);
+/* The distribution spec of input `name` ("n:1" when the case does not set one). */
+const char *lrb_case_dist(const lrb_case *c, const char *input);
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * lru.c — scalar float32 reference of bojone's LRU (`lru`, LAYERS.md §1.2), complex diagonal:
+ *
+ *     z_t = x_t·W_iᵀ + b_i (2U values);   ũ_t,j = z_t[re(j)] + i·z_t[im(j)]
+ *     s_t = λ ⊙ s_{t−1} + ũ_t;   h_t = γ ⊙ s_t;   y_t = [Re h_t | Im h_t]·W_oᵀ + b_o
+ *
+ * with λ_j = exp(−ν_j)·(cos θ_j + i·sin θ_j), ν = exp(nu_log), θ = exp(theta_log), γ = exp(gamma_log),
+ * the three computed once per call and channel in float32 (decision 6; λ itself is formed by the scan).
+ * Layout (decision 2): planar, re(j) = j and im(j) = U + j; with `interleaved` the projection rows are
+ * read in bert4keras order, re(j) = 2j and im(j) = 2j + 1, and reordered into the planar scratch so
+ * that the scan and everything after it is the same code for both. The typed function
+ * lrb_lru_forward (bojone.h) is shared with rnn_wrapper.
+ */
+#include "bojone.h"
+#include "dense.h"
+#include "lrb_ref.h"
+#include "scan.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int lrb_lru_forward(const lrb_lru_params *p, int64_t B, int64_t L, const float *x, float *y, const float *s0,
+                    float *s_last, lrb_algo algo, int64_t chunk)
+{
+    const int64_t H = p->H, U = p->U, W = 2 * p->U;
+    if (algo < LRB_SEQ || algo > LRB_CHUNKED || B < 1 || L < 1 || H < 1 || U < 1)
+        return LRB_EINVAL;
+    if (!p->wi || !p->wo || !p->params_log || !x || !y)
+        return LRB_EINVAL;
+
+    /* Scratch: the (B, L, 2U) planar projection, scanned in place; ν, θ, γ per channel; one row for
+     * the interleaved → planar reorder; the final state (B, 2U), so that s_last may alias s0. */
+    const size_t nz = (size_t)(B * L * W);
+    float *z = malloc((nz + 3 * (size_t)U + (size_t)W + (size_t)(B * W)) * sizeof *z);
+    if (!z)
+        return LRB_ENOMEM;
+    float *nu = z + nz, *theta = nu + U, *gamma = theta + U, *row = gamma + U, *hl = row + W;
+
+    lrb_dense_rows(x, B * L, H, H, p->wi, p->bi, W, z, W);
+    if (p->interleaved) {
+        /* Row permutation of the projection output: element 2j → j (real), 2j + 1 → U + j (imaginary).
+         * Each output element of a dense row is computed independently, so this is bit-identical to
+         * permuting the rows of W_i and b_i beforehand. */
+        for (int64_t r = 0; r < B * L; r++) {
+            float *zr = z + r * W;
+            for (int64_t j = 0; j < U; j++) {
+                row[j] = zr[2 * j];
+                row[U + j] = zr[2 * j + 1];
+            }
+            memcpy(zr, row, (size_t)W * sizeof *row);
+        }
+    }
+    for (int64_t j = 0; j < U; j++) {
+        nu[j] = expf(p->params_log[j]);
+        theta[j] = expf(p->params_log[U + j]);
+        gamma[j] = expf(p->params_log[2 * U + j]);
+    }
+
+    const lrb_scan_args sa = {
+        .B = B,
+        .L = L,
+        .D = U,
+        .ld = W,
+        .im_off = U,
+        .b = z,
+        .h = z,
+        .a = NULL,
+        .nu = nu,
+        .theta = theta,
+        .h0 = s0,
+        .h_last = hl,
+        .chunk = chunk,
+    };
+    int rc = lrb_scan_complex(&sa, algo);
+    if (rc == LRB_OK) {
+        /* γ is real: it scales the real and the imaginary part of channel j alike. */
+        for (int64_t r = 0; r < B * L; r++) {
+            float *zr = z + r * W;
+            for (int64_t j = 0; j < U; j++) {
+                zr[j] *= gamma[j];
+                zr[U + j] *= gamma[j];
+            }
+        }
+        lrb_dense_rows(z, B * L, W, W, p->wo, p->bo, H, y, H);
+        if (s_last)
+            memcpy(s_last, hl, (size_t)(B * W) * sizeof *hl);
+    }
+    free(z);
+    return rc;
+}
+
+int lrb_ref_lru(const lrb_call *c, lrb_algo algo)
+{
+    const lrb_lru_params p = {
+        .H = lrb_cfg_int(c->cfg, "H"),
+        .U = lrb_cfg_int(c->cfg, "U"),
+        .interleaved = lrb_cfg_int(c->cfg, "interleaved") != 0,
+        .wi = lrb_call_get(c, "i_dense.weight"),
+        .bi = lrb_call_get(c, "i_dense.bias"),
+        .wo = lrb_call_get(c, "o_dense.weight"),
+        .bo = lrb_call_get(c, "o_dense.bias"),
+        .params_log = lrb_call_get(c, "params_log"),
+    };
+    return lrb_lru_forward(&p, lrb_cfg_int(c->cfg, "B"), lrb_cfg_int(c->cfg, "L"), lrb_call_get(c, "x"),
+                           lrb_call_get(c, "y"), lrb_call_state_in(c, "s"), lrb_call_state_out(c, "s"), algo,
+                           lrb_cfg_int(c->cfg, "chunk"));
+}

@@ -1,0 +1,276 @@
+/*
+ * rwkv4.c — scalar float32 reference of the RWKV-4 layers (LAYERS.md §2): the time-mix (§2.2), the
+ * channel-mix (§2.3) and the block (§2.1) that chains them with LayerNorms and residuals.
+ *
+ *   time-mix:    xk, xv, xr = token-shift mixes of the input a with the previous row (state att_xx)
+ *                k = W_k·xk,  v = W_v·xv,  r = σ(W_r·xr),  out = W_o·(r ⊙ WKV(w, u, k, v))
+ *   channel-mix: xk, xr = token-shift mixes with state ffn_xx
+ *                out = σ(W'_r·xr) ⊙ (W'_v · relu(W'_k·xk)²)           (hidden width 4C)
+ *   block:       [x ← LN0(x)];  x ← x + TimeMix(LN1 x);  x ← x + ChannelMix(LN2 x)   (eps 1e−5)
+ *
+ * No Linear has a bias. w = −expf(time_decay) is computed once per call in float32 (decision 7) and
+ * the WKV recurrence is lrb_wkv4 (wkv4.h) with the requested algorithm. The token-shift state holds
+ * the previous token's *input* row of the mix (the LayerNorm output inside a block), not the residual
+ * stream; its final value is the last input row. States of a block are serialised in the order
+ * ffn_xx, att_xx, att_aa, att_bb, att_pp (§2.6).
+ */
+#include "dense.h"
+#include "lrb_ref.h"
+#include "wkv4.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RWKV4_LN_EPS 1e-5f /* PyTorch's nn.LayerNorm default, with which the checkpoints were trained */
+
+typedef struct timemix_params {
+    const float *time_decay, *time_first; /* (C) */
+    const float *mix_k, *mix_v, *mix_r;   /* (1, 1, C) */
+    const float *wk, *wv, *wr, *wo;       /* (C, C) */
+} timemix_params;
+
+typedef struct channelmix_params {
+    const float *mix_k, *mix_r; /* (1, 1, C) */
+    const float *wk;            /* (4C, C) */
+    const float *wr;            /* (C, C) */
+    const float *wv;            /* (C, 4C) */
+} channelmix_params;
+
+typedef struct att_state {
+    const float *xx, *aa, *bb, *pp; /* initial, each (B, C) or NULL for the empty state */
+    float *xx1, *aa1, *bb1, *pp1;   /* final, each (B, C) or NULL */
+} att_state;
+
+/* Copies the last row of each sequence of a (B, L, C) into dst (B, C): the next call's token shift. */
+static void last_rows(const float *a, int64_t B, int64_t L, int64_t C, float *dst)
+{
+    if (!dst)
+        return;
+    for (int64_t b = 0; b < B; b++)
+        memcpy(dst + b * C, a + (b * L + L - 1) * C, (size_t)C * sizeof *dst);
+}
+
+static int timemix_params_ok(const timemix_params *p)
+{
+    return p->time_decay && p->time_first && p->mix_k && p->mix_v && p->mix_r && p->wk && p->wv && p->wr && p->wo;
+}
+
+static int channelmix_params_ok(const channelmix_params *p)
+{
+    return p->mix_k && p->mix_r && p->wk && p->wr && p->wv;
+}
+
+/* Time-mix of a (B, L, C) into y (B, L, C); y must not overlap a. */
+static int timemix(const timemix_params *p, int64_t B, int64_t L, int64_t C, const float *a, float *y,
+                   const att_state *st, lrb_algo algo, int64_t chunk)
+{
+    /* Scratch: m (the current mix, later wkv and r ⊙ wkv), k, v, r (B, L, C); w (C); the final WKV
+     * state (3 × (B, C)), so that a final-state buffer may alias the initial one. */
+    const size_t n = (size_t)(B * L * C), ns = (size_t)(B * C);
+    float *m = malloc((4 * n + (size_t)C + 3 * ns) * sizeof *m);
+    if (!m)
+        return LRB_ENOMEM;
+    float *k = m + n, *v = k + n, *r = v + n, *w = r + n, *aa = w + C, *bb = aa + ns, *pp = bb + ns;
+    const int64_t R = B * L;
+
+    lrb_token_shift_mix(a, B, L, C, st->xx, p->mix_k, m);
+    lrb_dense_rows(m, R, C, C, p->wk, NULL, C, k, C);
+    lrb_token_shift_mix(a, B, L, C, st->xx, p->mix_v, m);
+    lrb_dense_rows(m, R, C, C, p->wv, NULL, C, v, C);
+    lrb_token_shift_mix(a, B, L, C, st->xx, p->mix_r, m);
+    lrb_dense_rows(m, R, C, C, p->wr, NULL, C, r, C);
+    for (size_t i = 0; i < n; i++)
+        r[i] = lrb_sigmoidf(r[i]);
+    for (int64_t c = 0; c < C; c++)
+        w[c] = -expf(p->time_decay[c]);
+
+    const lrb_wkv4_args wa = {
+        .B = B,
+        .L = L,
+        .C = C,
+        .w = w,
+        .u = p->time_first,
+        .k = k,
+        .v = v,
+        .wkv = m,
+        .aa0 = st->aa,
+        .bb0 = st->bb,
+        .pp0 = st->pp,
+        .aa = aa,
+        .bb = bb,
+        .pp = pp,
+        .chunk = chunk,
+    };
+    int rc = lrb_wkv4(&wa, algo);
+    if (rc == LRB_OK) {
+        for (size_t i = 0; i < n; i++)
+            m[i] = r[i] * m[i];
+        lrb_dense_rows(m, R, C, C, p->wo, NULL, C, y, C);
+        last_rows(a, B, L, C, st->xx1);
+        if (st->aa1)
+            memcpy(st->aa1, aa, ns * sizeof *aa);
+        if (st->bb1)
+            memcpy(st->bb1, bb, ns * sizeof *bb);
+        if (st->pp1)
+            memcpy(st->pp1, pp, ns * sizeof *pp);
+    }
+    free(m);
+    return rc;
+}
+
+/* Channel-mix of c (B, L, C) into y (B, L, C) with token-shift state xx0 → xx1; y must not overlap c. */
+static int channelmix(const channelmix_params *p, int64_t B, int64_t L, int64_t C, const float *c, float *y,
+                      const float *xx0, float *xx1)
+{
+    /* Scratch: m (a mix, later W'_v·k²), r (B, L, C) and the hidden k (B, L, 4C). */
+    const size_t n = (size_t)(B * L * C);
+    float *m = malloc(6 * n * sizeof *m);
+    if (!m)
+        return LRB_ENOMEM;
+    float *r = m + n, *k = r + n;
+    const int64_t R = B * L, C4 = 4 * C;
+
+    lrb_token_shift_mix(c, B, L, C, xx0, p->mix_k, m);
+    lrb_dense_rows(m, R, C, C, p->wk, NULL, C4, k, C4);
+    for (size_t i = 0; i < 4 * n; i++) {
+        /* relu, then square (RL: torch.square(torch.relu(k))); written so that a NaN propagates */
+        const float t = k[i] < 0.0f ? 0.0f : k[i];
+        k[i] = t * t;
+    }
+    lrb_token_shift_mix(c, B, L, C, xx0, p->mix_r, m);
+    lrb_dense_rows(m, R, C, C, p->wr, NULL, C, r, C);
+    lrb_dense_rows(k, R, C4, C4, p->wv, NULL, C, m, C);
+    last_rows(c, B, L, C, xx1);
+    for (size_t i = 0; i < n; i++)
+        y[i] = lrb_sigmoidf(r[i]) * m[i];
+    free(m);
+    return LRB_OK;
+}
+
+static void get_timemix(const lrb_call *c, const char *pre, timemix_params *p)
+{
+    char name[LRB_NAME_MAX];
+#define TM_GET(field, suffix)                                                                                          \
+    do {                                                                                                               \
+        snprintf(name, sizeof name, "%s%s", pre, suffix);                                                              \
+        p->field = lrb_call_get(c, name);                                                                              \
+    } while (0)
+    TM_GET(time_decay, "time_decay");
+    TM_GET(time_first, "time_first");
+    TM_GET(mix_k, "time_mix_k");
+    TM_GET(mix_v, "time_mix_v");
+    TM_GET(mix_r, "time_mix_r");
+    TM_GET(wk, "key.weight");
+    TM_GET(wv, "value.weight");
+    TM_GET(wr, "receptance.weight");
+    TM_GET(wo, "output.weight");
+#undef TM_GET
+}
+
+static void get_channelmix(const lrb_call *c, const char *pre, channelmix_params *p)
+{
+    char name[LRB_NAME_MAX];
+    snprintf(name, sizeof name, "%stime_mix_k", pre);
+    p->mix_k = lrb_call_get(c, name);
+    snprintf(name, sizeof name, "%stime_mix_r", pre);
+    p->mix_r = lrb_call_get(c, name);
+    snprintf(name, sizeof name, "%skey.weight", pre);
+    p->wk = lrb_call_get(c, name);
+    snprintf(name, sizeof name, "%sreceptance.weight", pre);
+    p->wr = lrb_call_get(c, name);
+    snprintf(name, sizeof name, "%svalue.weight", pre);
+    p->wv = lrb_call_get(c, name);
+}
+
+static void get_att_state(const lrb_call *c, att_state *st)
+{
+    st->xx = lrb_call_state_in(c, "att_xx");
+    st->aa = lrb_call_state_in(c, "att_aa");
+    st->bb = lrb_call_state_in(c, "att_bb");
+    st->pp = lrb_call_state_in(c, "att_pp");
+    st->xx1 = lrb_call_state_out(c, "att_xx");
+    st->aa1 = lrb_call_state_out(c, "att_aa");
+    st->bb1 = lrb_call_state_out(c, "att_bb");
+    st->pp1 = lrb_call_state_out(c, "att_pp");
+}
+
+int lrb_ref_rwkv4_timemix(const lrb_call *c, lrb_algo algo)
+{
+    const int64_t B = lrb_cfg_int(c->cfg, "B"), L = lrb_cfg_int(c->cfg, "L"), C = lrb_cfg_int(c->cfg, "C");
+    if (algo < LRB_SEQ || algo > LRB_CHUNKED || B < 1 || L < 1 || C < 1)
+        return LRB_EINVAL;
+    timemix_params p;
+    att_state st;
+    get_timemix(c, "", &p);
+    get_att_state(c, &st);
+    const float *x = lrb_call_get(c, "x");
+    float *y = lrb_call_get(c, "y");
+    if (!timemix_params_ok(&p) || !x || !y)
+        return LRB_EINVAL;
+    return timemix(&p, B, L, C, x, y, &st, algo, lrb_cfg_int(c->cfg, "chunk"));
+}
+
+int lrb_ref_rwkv4_channelmix(const lrb_call *c, lrb_algo algo)
+{
+    const int64_t B = lrb_cfg_int(c->cfg, "B"), L = lrb_cfg_int(c->cfg, "L"), C = lrb_cfg_int(c->cfg, "C");
+    if (algo != LRB_DIRECT || B < 1 || L < 1 || C < 1)
+        return LRB_EINVAL;
+    channelmix_params p;
+    get_channelmix(c, "", &p);
+    const float *x = lrb_call_get(c, "x");
+    float *y = lrb_call_get(c, "y");
+    if (!channelmix_params_ok(&p) || !x || !y)
+        return LRB_EINVAL;
+    return channelmix(&p, B, L, C, x, y, lrb_call_state_in(c, "ffn_xx"), lrb_call_state_out(c, "ffn_xx"));
+}
+
+int lrb_ref_rwkv4_block(const lrb_call *c, lrb_algo algo)
+{
+    const int64_t B = lrb_cfg_int(c->cfg, "B"), L = lrb_cfg_int(c->cfg, "L"), C = lrb_cfg_int(c->cfg, "C");
+    const int ln0 = lrb_cfg_int(c->cfg, "ln0") != 0;
+    if (algo < LRB_SEQ || algo > LRB_CHUNKED || B < 1 || L < 1 || C < 1)
+        return LRB_EINVAL;
+    timemix_params tp;
+    channelmix_params cp;
+    att_state st;
+    get_timemix(c, "att.", &tp);
+    get_channelmix(c, "ffn.", &cp);
+    get_att_state(c, &st);
+    const float *ln0w = lrb_call_get(c, "ln0.weight"), *ln0b = lrb_call_get(c, "ln0.bias");
+    const float *ln1w = lrb_call_get(c, "ln1.weight"), *ln1b = lrb_call_get(c, "ln1.bias");
+    const float *ln2w = lrb_call_get(c, "ln2.weight"), *ln2b = lrb_call_get(c, "ln2.bias");
+    const float *x = lrb_call_get(c, "x");
+    float *y = lrb_call_get(c, "y");
+    if (!timemix_params_ok(&tp) || !channelmix_params_ok(&cp) || !x || !y || !ln1w || !ln1b || !ln2w || !ln2b ||
+        (ln0 && (!ln0w || !ln0b)))
+        return LRB_EINVAL;
+
+    /* The residual stream lives in y; n (a LayerNorm output) and d (a sub-layer output) are scratch. */
+    const size_t n = (size_t)(B * L * C);
+    float *ln = malloc(2 * n * sizeof *ln);
+    if (!ln)
+        return LRB_ENOMEM;
+    float *d = ln + n;
+    const int64_t R = B * L;
+
+    if (y != x)
+        memcpy(y, x, n * sizeof *y);
+    if (ln0)
+        lrb_layernorm_rows(y, R, C, C, ln0w, ln0b, RWKV4_LN_EPS, y, C);
+
+    lrb_layernorm_rows(y, R, C, C, ln1w, ln1b, RWKV4_LN_EPS, ln, C);
+    int rc = timemix(&tp, B, L, C, ln, d, &st, algo, lrb_cfg_int(c->cfg, "chunk"));
+    if (rc == LRB_OK) {
+        for (size_t i = 0; i < n; i++)
+            y[i] = y[i] + d[i];
+        lrb_layernorm_rows(y, R, C, C, ln2w, ln2b, RWKV4_LN_EPS, ln, C);
+        rc = channelmix(&cp, B, L, C, ln, d, lrb_call_state_in(c, "ffn_xx"), lrb_call_state_out(c, "ffn_xx"));
+    }
+    if (rc == LRB_OK)
+        for (size_t i = 0; i < n; i++)
+            y[i] = y[i] + d[i];
+    free(ln);
+    return rc;
+}

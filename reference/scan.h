@@ -1,0 +1,43 @@
+/*
+ * scan.h — the scalar reference of the diagonal first-order recurrence h_t = a_t ⊙ h_{t−1} + b_t
+ * (LAYERS.md §4), real or complex, with constant or data-dependent decay, and its algorithms:
+ * seq (O(L)), ul (Upper/Lower, §1.5), blelloch (work-efficient up/down sweep) and chunked (two-level,
+ * chunk size configurable). Every layer with a linear recurrence (scan, slru, lru, brwkv, glru,
+ * rnn_wrapper) calls these functions; wkv4.h holds the RWKV-4 log-space recurrence.
+ *
+ * Layout: sequences are (B, L, ld) row-major: element (b, t, d) of a real tensor is at
+ * [(b·L + t)·ld + d], d < D, ld ≥ D (ld > D lets a layer scan a column block of a wider tensor).
+ * Complex tensors are planar: the real part of channel d at offset d, the imaginary part at offset
+ * d + im_off (im_off ≥ D; the layers use im_off = D with ld ≥ 2D). States are (B, D) real or
+ * (B, 2D) planar complex, contiguous.
+ */
+#ifndef LRB_SCAN_H
+#define LRB_SCAN_H
+
+#include "../harness/lrb_call.h"
+
+typedef struct lrb_scan_args {
+    int64_t B, L, D;
+    int64_t ld;        /* row stride of b, a and h, in floats */
+    int64_t im_off;    /* complex only: offset of the imaginary parts within a row */
+    const float *b;    /* input */
+    float *h;          /* output, same layout as b; may alias b (in place) */
+    /* Decay: either data-dependent a (same layout as b; complex planar), or constant per channel from
+     * the rate nu ≥ 0 (and the phase theta for complex): λ_d = exp(−nu_d) (· (cos θ_d + i sin θ_d)).
+     * Exactly one of a and nu is non-NULL. theta is NULL for real scans. */
+    const float *a;
+    const float *nu;
+    const float *theta;
+    const float *h0;   /* initial state (B, D) / (B, 2D) planar, or NULL for zeros */
+    float *h_last;     /* final state, same shape as h0; may be NULL */
+    int64_t chunk;     /* chunk size of LRB_CHUNKED (≥ 1) */
+} lrb_scan_args;
+
+/* Runs the real scan with algorithm algo (LRB_SEQ, LRB_UL, LRB_BLELLOCH or LRB_CHUNKED).
+ * ref.seq with constant decay computes λ = expf(−nu) once per channel in float32 and then
+ * h ← λ·h + b (decision 6); it is the bit-exact reference for simd.seq.
+ * Returns LRB_OK, LRB_ENOMEM or LRB_EINVAL (unknown algorithm, bad sizes). */
+int lrb_scan_real(const lrb_scan_args *s, lrb_algo algo);
+int lrb_scan_complex(const lrb_scan_args *s, lrb_algo algo);
+
+#endif

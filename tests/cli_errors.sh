@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Bad input to the `lrb` CLI: every case must exit with status 2 and print exactly one line on stderr
+# that names the file or argument, with no crash and no sanitizer report.
+# usage: cli_errors.sh LRB FIXTURES_DIR TMP_DIR
+set -u
+lrb=$1; tmp=$3
+rm -rf "$tmp"; mkdir -p "$tmp"
+pass=0; fail=0
+
+# mknpy PATH DESCR FORTRAN SHAPE DATA_BYTES [MAGIC]: a .npy v1.0 file written by hand (no NumPy needed)
+mknpy() {
+    local path=$1 descr=$2 fortran=$3 shape=$4 nbytes=$5 magic=${6:-NUMPY}
+    local hdr="{'descr': '$descr', 'fortran_order': $fortran, 'shape': $shape, }"
+    local total=$(( ( (10 + ${#hdr} + 1 + 63) / 64 ) * 64 ))
+    local hlen=$(( total - 10 ))
+    {
+        printf '\x93%s\x01\x00' "$magic"
+        printf "\\x$(printf %02x $((hlen & 255)))\\x$(printf %02x $((hlen >> 8)))"
+        printf '%s' "$hdr"
+        printf '%*s' $(( hlen - ${#hdr} - 1 )) ''
+        printf '\n'
+        [ "$nbytes" -gt 0 ] && head -c "$nbytes" /dev/zero
+    } > "$path"
+}
+
+expect2() { # NAME WANT_SUBSTRING CMD...
+    local name=$1 want=$2; shift 2
+    "$@" > "$tmp/out" 2> "$tmp/err"
+    local rc=$? lines
+    lines=$(wc -l < "$tmp/err")
+    if [ $rc -eq 2 ] && [ "$lines" -eq 1 ] && grep -q -- "$want" "$tmp/err" \
+        && ! grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' "$tmp/err"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL $name: exit $rc, $lines stderr line(s), expected 2, 1 line containing '$want':"
+        sed 's/^/    /' "$tmp/err"
+    fi
+}
+
+# a valid linear layer (in 4, out 3) and input (2, 5, 4)
+p=$tmp/params; mkdir -p "$p"
+mknpy "$p/weight.npy" '<f4' False '(3, 4)' 48
+mknpy "$p/bias.npy" '<f4' False '(3,)' 12
+mknpy "$tmp/x.npy" '<f4' False '(2, 5, 4)' 160
+run=("$lrb" run --layer linear --params "$p" --output "$tmp/y.npy")
+
+# sanity: the valid call works (otherwise every error below would be meaningless)
+if "${run[@]}" --input "$tmp/x.npy" 2>/dev/null; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL valid linear run"; fi
+
+expect2 no-command 'missing command' "$lrb"
+expect2 unknown-command "unknown command 'frobnicate'" "$lrb" frobnicate
+expect2 run-no-layer '--layer is required' "$lrb" run --params "$p" --input "$tmp/x.npy" --output "$tmp/y.npy"
+expect2 unknown-layer "--layer nosuch" "$lrb" run --layer nosuch --params "$p" --input "$tmp/x.npy" --output "$tmp/y.npy"
+expect2 unknown-variant "not a variant of layer linear" "${run[@]}" --variant lru.ref.seq --input "$tmp/x.npy"
+expect2 unknown-key "unknown config key 'frob'" "${run[@]}" --config frob=1 --input "$tmp/x.npy"
+expect2 bad-value "expected a finite number" "${run[@]}" --config bias=yes --input "$tmp/x.npy"
+expect2 no-params-dir "--params" "$lrb" run --layer linear --params "$tmp/nope" --input "$tmp/x.npy" --output "$tmp/y.npy"
+mkdir -p "$tmp/empty"
+expect2 missing-param "weight.npy" "$lrb" run --layer linear --params "$tmp/empty" --input "$tmp/x.npy" --output "$tmp/y.npy"
+mkdir -p "$tmp/wrongshape"; mknpy "$tmp/wrongshape/weight.npy" '<f4' False '(3, 5)' 60; cp "$p/bias.npy" "$tmp/wrongshape/"
+expect2 wrong-param-shape "weight.npy: shape (3, 5), expected (3, 4)" "$lrb" run --layer linear --params "$tmp/wrongshape" --input "$tmp/x.npy" --output "$tmp/y.npy"
+mknpy "$tmp/badmagic.npy" '<f4' False '(2, 5, 4)' 160 NUMPX
+expect2 bad-magic "badmagic.npy" "${run[@]}" --input "$tmp/badmagic.npy"
+head -c 20 "$tmp/x.npy" > "$tmp/trunc_header.npy"
+expect2 truncated-header "trunc_header.npy" "${run[@]}" --input "$tmp/trunc_header.npy"
+head -c 150 "$tmp/x.npy" > "$tmp/trunc_data.npy"
+expect2 truncated-data "trunc_data.npy" "${run[@]}" --input "$tmp/trunc_data.npy"
+mknpy "$tmp/dtype.npy" '<i2' False '(2, 5, 4)' 80
+expect2 unsupported-dtype "dtype.npy" "${run[@]}" --input "$tmp/dtype.npy"
+mknpy "$tmp/fortran.npy" '<f4' True '(2, 5, 4)' 160
+expect2 fortran-order "fortran.npy" "${run[@]}" --input "$tmp/fortran.npy"
+mknpy "$tmp/neg.npy" '<f4' False '(2, -5, 4)' 0
+expect2 negative-shape "neg.npy" "${run[@]}" --input "$tmp/neg.npy"
+mknpy "$tmp/huge.npy" '<f4' False '(4294967296, 4294967296, 4)' 0
+expect2 overflowing-shape "huge.npy" "${run[@]}" --input "$tmp/huge.npy"
+mknpy "$tmp/int_param.npy" '<i4' False '(3,)' 12
+mkdir -p "$tmp/intparam"; cp "$p/weight.npy" "$tmp/intparam/"; cp "$tmp/int_param.npy" "$tmp/intparam/bias.npy"
+expect2 param-dtype "bias.npy" "$lrb" run --layer linear --params "$tmp/intparam" --input "$tmp/x.npy" --output "$tmp/y.npy"
+mknpy "$tmp/L0.npy" '<f4' False '(2, 0, 4)' 0
+mknpy "$tmp/B0.npy" '<f4' False '(0, 5, 4)' 0
+mknpy "$tmp/rank2.npy" '<f4' False '(5, 4)' 80
+# layers with a time axis: L = 0, B = 0 and a wrong rank are rejected naming the file
+mkdir -p "$tmp/wkv"; mknpy "$tmp/wkv/time_decay.npy" '<f4' False '(4,)' 16; mknpy "$tmp/wkv/time_first.npy" '<f4' False '(4,)' 16
+mknpy "$tmp/k.npy" '<f4' False '(2, 5, 4)' 160
+wkv=("$lrb" run --layer wkv4 --params "$tmp/wkv" --output "$tmp/y.npy")
+expect2 L-zero "L0.npy" "${wkv[@]}" --input "k=$tmp/L0.npy" --input "v=$tmp/L0.npy"
+expect2 B-zero "B0.npy" "${wkv[@]}" --input "k=$tmp/B0.npy" --input "v=$tmp/B0.npy"
+expect2 wrong-rank "rank2.npy" "${wkv[@]}" --input "k=$tmp/rank2.npy" --input "v=$tmp/rank2.npy"
+expect2 missing-input "input 'v'" "${wkv[@]}" --input "k=$tmp/k.npy"
+expect2 config-L0 "L" "${wkv[@]}" --config L=0 --input "k=$tmp/k.npy" --input "v=$tmp/k.npy"
+expect2 check-unknown-layer "--layer nosuch" "$lrb" check --layer nosuch
+expect2 check-unknown-variant "--variant nosuch" "$lrb" check --variant nosuch
+expect2 complexity-unknown-layer "nosuch" "$lrb" complexity --layer nosuch
+expect2 complexity-bad-key "unknown config key" "$lrb" complexity --layer lru --config frob=2
+expect2 complexity-bad-wrapper "--wrapper" "$lrb" complexity --wrapper 1,64,64
+
+echo "cli errors: $pass passed, $fail failed"
+[ $fail -eq 0 ]
