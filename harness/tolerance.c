@@ -123,16 +123,9 @@ lrb_tolerance lrb_tolerance_for(const lrb_call *c)
     if (strcmp(layer, "slru") == 0 || strcmp(layer, "lru") == 0 || strcmp(layer, "brwkv") == 0 ||
         strcmp(layer, "rnn_wrapper") == 0) {
         double nu = layer_nu_min(c), scan = ti_bound(L, nu);
-        /* brwkv's output as written adds the current token with weight 1 + γ = ν·e^gamma_log after the
-         * scan added it with weight 1: for ν far below the initialisation range the float32 γ cancels
-         * (LAYERS.md §1.4), measured 5.2e-4 at ν = 1e-6, L = 1025 against a scan bound of 4.9e-4. Outside
-         * the §6.3 row the bound is therefore twice the scan bound, and it says so. */
-        int is_brwkv = strcmp(layer, "brwkv") == 0 ||
-                       (strcmp(layer, "rnn_wrapper") == 0 && strcmp(lrb_cfg_choice(c->cfg, "rnn"), "brwkv") == 0);
         if (scan > 5e-5) {
-            snprintf(basis, sizeof basis, "%sscan bound at nu_min=%.3g (above the 5e-5 layer row)",
-                     is_brwkv ? "2x " : "", nu);
-            return make(is_brwkv ? 2.0 * scan : scan, basis);
+            snprintf(basis, sizeof basis, "scan bound at nu_min=%.3g (above the 5e-5 layer row)", nu);
+            return make(scan, basis);
         }
         return make(5e-5, "full layer row of §6.3");
     }
