@@ -53,64 +53,63 @@ static void shape_str(int ndim, const int64_t *shape, char *buf, size_t len)
     size_t pos = (size_t)snprintf(buf, len, "(");
     for (int d = 0; d < ndim && pos < len; d++)
         pos += (size_t)snprintf(buf + pos, len - pos, "%lld%s", (long long)shape[d],
-                                ndim == 1 ? "," : d + 1 < ndim ? ", " : "");
+                                ndim == 1      ? ","
+                                : d + 1 < ndim ? ", "
+                                               : "");
     if (pos < len)
         snprintf(buf + pos, len - pos, ")");
 }
 
-/* Reads `path`, checks its shape against (ndim, shape), converts to float32 into dst. */
-static int load_f32(const char *path, int ndim, const int64_t *shape, float *dst, char *err, size_t errlen)
+/* Reads `path` and checks its shape against (ndim, shape). */
+static int read_shaped(const char *path, int ndim, const int64_t *shape, lrb_npy *a, char *err, size_t errlen)
 {
-    lrb_npy a;
     char msg[256];
-    if (lrb_npy_read(path, &a, msg, sizeof msg)) {
+    if (lrb_npy_read(path, a, msg, sizeof msg)) {
         snprintf(err, errlen, "%s: %s", path, msg);
         return -1;
     }
-    int ok = a.ndim == ndim;
+    int ok = a->ndim == ndim;
     for (int d = 0; ok && d < ndim; d++)
-        ok = a.shape[d] == shape[d];
+        ok = a->shape[d] == shape[d];
     if (!ok) {
         char want[96], got[96];
         shape_str(ndim, shape, want, sizeof want);
-        shape_str(a.ndim, a.shape, got, sizeof got);
+        shape_str(a->ndim, a->shape, got, sizeof got);
         snprintf(err, errlen, "%s: shape %s, expected %s", path, got, want);
-        lrb_npy_free(&a);
+        lrb_npy_free(a);
         return -1;
     }
-    float *f = NULL;
-    if (lrb_npy_to_f32(&a, &f)) {
-        snprintf(err, errlen, "%s: dtype must be float32 or float64", path);
-        lrb_npy_free(&a);
-        return -1;
-    }
-    memcpy(dst, f, (size_t)a.count * sizeof(float));
-    free(f);
-    lrb_npy_free(&a);
     return 0;
 }
 
+/* Reads a float32 or float64 file of the given shape into dst as float32. */
+static int load_f32(const char *path, int ndim, const int64_t *shape, float *dst, char *err, size_t errlen)
+{
+    lrb_npy a;
+    float *f = NULL;
+    if (read_shaped(path, ndim, shape, &a, err, errlen))
+        return -1;
+    int rc = lrb_npy_to_f32(&a, &f);
+    if (rc)
+        snprintf(err, errlen, "%s: dtype %s, expected float32 or float64", path, lrb_npy_dtype_name(a.dtype));
+    else
+        memcpy(dst, f, (size_t)a.count * sizeof(float));
+    free(f);
+    lrb_npy_free(&a);
+    return rc ? -1 : 0;
+}
+
+/* Reads an oracle tensor (float64, or float32) of the given shape into a new float64 buffer. */
 static int load_f64(const char *path, int ndim, const int64_t *shape, double **dst, char *err, size_t errlen)
 {
     lrb_npy a;
-    char msg[256];
-    if (lrb_npy_read(path, &a, msg, sizeof msg)) {
-        snprintf(err, errlen, "%s: %s", path, msg);
+    if (read_shaped(path, ndim, shape, &a, err, errlen))
         return -1;
-    }
-    int ok = a.ndim == ndim;
-    for (int d = 0; ok && d < ndim; d++)
-        ok = a.shape[d] == shape[d];
-    if (!ok || lrb_npy_to_f64(&a, dst)) {
-        char want[96], got[96];
-        shape_str(ndim, shape, want, sizeof want);
-        shape_str(a.ndim, a.shape, got, sizeof got);
-        snprintf(err, errlen, "%s: shape %s dtype %d, expected float %s", path, got, a.dtype, want);
-        lrb_npy_free(&a);
-        return -1;
-    }
+    int rc = lrb_npy_to_f64(&a, dst);
+    if (rc)
+        snprintf(err, errlen, "%s: dtype %s, expected float32 or float64", path, lrb_npy_dtype_name(a.dtype));
     lrb_npy_free(&a);
-    return 0;
+    return rc ? -1 : 0;
 }
 
 /* Loads a tensor stored either whole or (per_f) as F files rnn_layers.{f}.<inner>.npy. */

@@ -29,7 +29,10 @@ double lrb_cfg_get(const lrb_cfg *cfg, const char *key)
     return cfg->v[i];
 }
 
-int64_t lrb_cfg_int(const lrb_cfg *cfg, const char *key) { return (int64_t)lrb_cfg_get(cfg, key); }
+int64_t lrb_cfg_int(const lrb_cfg *cfg, const char *key)
+{
+    return (int64_t)lrb_cfg_get(cfg, key);
+}
 
 const char *lrb_cfg_choice(const lrb_cfg *cfg, const char *key)
 {
@@ -58,8 +61,7 @@ int lrb_cfg_set(lrb_cfg *cfg, const char *key, const char *value, char *err, siz
             if (k + 1 < layer->nkeys)
                 strncat(keys, ", ", sizeof keys - strlen(keys) - 1);
         }
-        snprintf(err, errlen, "unknown config key '%s' for layer %s (expected one of: %s)", key, layer->name,
-                 keys);
+        snprintf(err, errlen, "unknown config key '%s' for layer %s (expected one of: %s)", key, layer->name, keys);
         return -1;
     }
     const lrb_key_spec *ks = &layer->keys[i];

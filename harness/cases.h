@@ -15,7 +15,7 @@ typedef struct lrb_case {
     int tier;
     uint64_t seed;
     char regime[32];
-    int state;                 /* the case carries an initial state */
+    int state; /* the case carries an initial state */
     lrb_cfg cfg;
     int ndists;
     char dist_input[LRB_CASE_MAX_DISTS][16];

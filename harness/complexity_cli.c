@@ -14,14 +14,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int has(const lrb_cfg *c, const char *k) { return lrb_key_index(c->layer, k) >= 0; }
+static int has(const lrb_cfg *c, const char *k)
+{
+    return lrb_key_index(c->layer, k) >= 0;
+}
 
 void lrb_cx_shape_from_cfg(const lrb_cfg *cfg, lrb_cx_shape *s)
 {
     lrb_cx_shape_init(s);
     s->layer = cfg->layer->name;
-#define INT_KEY(field, key)                                                                                    \
-    if (has(cfg, key))                                                                                         \
+#define INT_KEY(field, key)                                                                                            \
+    if (has(cfg, key))                                                                                                 \
         s->field = lrb_cfg_int(cfg, key);
     INT_KEY(B, "B")
     INT_KEY(L, "L")

@@ -157,20 +157,49 @@ int lrb_check_one(const lrb_case *c, const lrb_variant *v, const char *golden_di
     return r.pass;
 }
 
-static void json_row(FILE *f, const lrb_case *c, const lrb_variant *v, const row *r)
+/* A JSON number, or null for NaN/Inf (JSON has neither). */
+static void json_num(FILE *f, const char *key, double v)
+{
+    if (isfinite(v))
+        fprintf(f, ", \"%s\": %.6e", key, v);
+    else
+        fprintf(f, ", \"%s\": null", key);
+}
+
+static void json_row(FILE *f, const lrb_case *c, const lrb_variant *v, const lrb_call *call, const row *r)
 {
     char cfg[256];
     lrb_cfg_format(&c->cfg, cfg, sizeof cfg);
     const lrb_metrics *m = &r->worst.m;
     fprintf(f,
-            "{\"case\": \"%s\", \"layer\": \"%s\", \"variant\": \"%s\", \"dtype\": \"float32\", \"config\": \"%s\", "
-            "\"tensor\": \"%s\", \"rel_l2\": %.6e, \"e_max\": %.6e, \"max_abs\": %.6e, \"nmse\": %.6e, "
-            "\"nonfinite\": %lld, \"unwritten\": %lld, \"violations\": %lld, \"tol_rel_l2\": %.6e, "
-            "\"tol_basis\": \"%s\", \"pass\": %s}\n",
-            c->name, c->cfg.layer->name, v->name, cfg, r->worst.tensor, isfinite(m->rel_l2) ? m->rel_l2 : -1.0,
-            isfinite(m->e_max) ? m->e_max : -1.0, isfinite(m->max_abs) ? m->max_abs : -1.0,
-            isfinite(m->nmse) ? m->nmse : -1.0, (long long)m->nonfinite, (long long)m->unwritten,
-            (long long)m->violations, r->tol, r->basis, r->pass ? "true" : "false");
+            "{\"case\": \"%s\", \"layer\": \"%s\", \"variant\": \"%s\", \"dtype\": \"float32\", "
+            "\"config\": \"%s\", \"tensor\": \"%s\", \"shape\": [",
+            c->name, c->cfg.layer->name, v->name, cfg, r->worst.tensor);
+    if (call) {
+        const lrb_tensor_spec *sp = &call->spec[r->worst.spec_index];
+        for (int d = 0; d < sp->ndim; d++)
+            fprintf(f, "%s%lld", d ? ", " : "", (long long)sp->shape[d]);
+    }
+    fprintf(f, "]");
+    json_num(f, "rel_l2", m->rel_l2);
+    json_num(f, "e_max", m->e_max);
+    json_num(f, "max_abs", m->max_abs);
+    json_num(f, "max_rel", m->max_rel);
+    json_num(f, "nmse", m->nmse);
+    fprintf(f, ", \"max_ulp\": %lld, \"nonfinite\": %lld, \"unwritten\": %lld, \"violations\": %lld",
+            (long long)m->max_ulp, (long long)m->nonfinite, (long long)m->unwritten, (long long)m->violations);
+    json_num(f, "tol_rel_l2", r->tol);
+    fprintf(f, ", \"tol_basis\": \"%s\", \"pass\": %s", r->basis, r->pass ? "true" : "false");
+    if (!r->pass) {
+        fprintf(f, ", \"why\": \"");
+        for (const char *p = r->why; *p; p++)
+            if (*p == '"' || *p == '\\')
+                fprintf(f, "\\%c", *p);
+            else if ((unsigned char)*p >= 0x20)
+                fputc(*p, f);
+        fprintf(f, "\"");
+    }
+    fprintf(f, "}\n");
 }
 
 int lrb_check_run(const lrb_case_table *t, const lrb_check_opts *o, lrb_check_summary *s)
@@ -227,8 +256,8 @@ int lrb_check_run(const lrb_case_table *t, const lrb_check_opts *o, lrb_check_su
                         r.worst.tensor, r.worst.m.rel_l2, r.tol, r.worst.m.e_max, (long long)r.worst.m.nonfinite,
                         (long long)r.worst.m.unwritten, r.pass ? "PASS" : "FAIL", r.pass ? "" : ": ",
                         r.pass ? "" : r.why);
-            if (o->jsonl && loaded)
-                json_row(o->jsonl, c, v, &r);
+            if (o->jsonl)
+                json_row(o->jsonl, c, v, loaded ? &b.call : NULL, &r);
         }
         if (loaded)
             lrb_bundle_free(&b);
@@ -238,11 +267,12 @@ int lrb_check_run(const lrb_case_table *t, const lrb_check_opts *o, lrb_check_su
 
 void lrb_check_print_summary(FILE *f, const lrb_check_summary *s)
 {
-    fprintf(f, "\n%-30s %6s %12s %12s %8s\n", "variant", "cases", "worst_rel_l2", "its_tol", "max_err/tol");
+    /* worst_rel_l2 and the tolerance of the case where it occurred; worst_ratio: the largest rel_l2/tol */
+    fprintf(f, "\n%-30s %6s %12s %12s %11s\n", "variant", "cases", "worst_rel_l2", "tol_there", "worst_ratio");
     for (int vi = 0; vi < lrb_num_variants && vi < 256; vi++) {
         if (!s->ncases[vi])
             continue;
-        fprintf(f, "%-30s %6d %12.3e %12.3e %8.3f\n", lrb_variants[vi].name, s->ncases[vi], s->worst[vi],
+        fprintf(f, "%-30s %6d %12.3e %12.3e %11.3f\n", lrb_variants[vi].name, s->ncases[vi], s->worst[vi],
                 s->worst_tol[vi], s->worst_ratio[vi]);
     }
     fprintf(f, "conformance: %d passed, %d failed (%d case/variant pairs not applicable)\n", s->passed, s->failed,

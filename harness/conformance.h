@@ -13,13 +13,13 @@
 #define LRB_GOLDEN_VERSION "1"
 
 typedef struct lrb_check_opts {
-    const char *golden_dir;   /* holds VERSION and v1/<case>/ */
-    int tier;                 /* 1 or 2 */
-    const char *layer;        /* NULL: all */
-    const char *variant;      /* NULL: all */
-    const char *case_filter;  /* substring of the case name, NULL: all */
-    FILE *table;              /* per-row table (NULL: none) */
-    FILE *jsonl;              /* conformance.jsonl rows (NULL: none) */
+    const char *golden_dir;  /* holds VERSION and v1/<case>/ */
+    int tier;                /* 1 or 2 */
+    const char *layer;       /* NULL: all */
+    const char *variant;     /* NULL: all */
+    const char *case_filter; /* substring of the case name, NULL: all */
+    FILE *table;             /* per-row table (NULL: none) */
+    FILE *jsonl;             /* conformance.jsonl rows (NULL: none) */
 } lrb_check_opts;
 
 typedef struct lrb_check_summary {

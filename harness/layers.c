@@ -16,8 +16,8 @@ typedef struct {
     int n;
 } spec_list;
 
-static lrb_tensor_spec *add(spec_list *l, const char *name, lrb_role role, int ndim, int64_t d0, int64_t d1,
-                            int64_t d2, int64_t d3)
+static lrb_tensor_spec *add(spec_list *l, const char *name, lrb_role role, int ndim, int64_t d0, int64_t d1, int64_t d2,
+                            int64_t d3)
 {
     lrb_tensor_spec *s = &l->out[l->n++];
     memset(s, 0, sizeof *s);
@@ -30,8 +30,14 @@ static lrb_tensor_spec *add(spec_list *l, const char *name, lrb_role role, int n
     return s;
 }
 
-static void p1(spec_list *l, const char *name, int64_t n) { add(l, name, LRB_PARAM, 1, n, 0, 0, 0); }
-static void p2(spec_list *l, const char *name, int64_t a, int64_t b) { add(l, name, LRB_PARAM, 2, a, b, 0, 0); }
+static void p1(spec_list *l, const char *name, int64_t n)
+{
+    add(l, name, LRB_PARAM, 1, n, 0, 0, 0);
+}
+static void p2(spec_list *l, const char *name, int64_t a, int64_t b)
+{
+    add(l, name, LRB_PARAM, 2, a, b, 0, 0);
+}
 static void p3(spec_list *l, const char *name, int64_t a, int64_t b, int64_t c)
 {
     add(l, name, LRB_PARAM, 3, a, b, c, 0);
@@ -52,11 +58,26 @@ static void state(spec_list *l, const char *name, int64_t B, int64_t W, float em
 static const char *const decay_choices[] = {"const", "data", NULL};
 static const char *const rnn_choices[] = {"lru", "slru", "brwkv", NULL};
 
-#define KEY_B {"B", 1, 1, 1, NULL, "batch"}
-#define KEY_L {"L", 16, 1, 1, NULL, "sequence length"}
-#define KEY_CHUNK {"chunk", 16, 1, 1, NULL, "chunk size of the chunked algorithm"}
-#define KEY_W(n, d, h) {n, d, 1, 1, NULL, h}
-#define KEY_FLAG(n, d, h) {n, d, 1, 0, NULL, h}
+#define KEY_B                                                                                                          \
+    {                                                                                                                  \
+        "B", 1, 1, 1, NULL, "batch"                                                                                    \
+    }
+#define KEY_L                                                                                                          \
+    {                                                                                                                  \
+        "L", 16, 1, 1, NULL, "sequence length"                                                                         \
+    }
+#define KEY_CHUNK                                                                                                      \
+    {                                                                                                                  \
+        "chunk", 16, 1, 1, NULL, "chunk size of the chunked algorithm"                                                 \
+    }
+#define KEY_W(n, d, h)                                                                                                 \
+    {                                                                                                                  \
+        n, d, 1, 1, NULL, h                                                                                            \
+    }
+#define KEY_FLAG(n, d, h)                                                                                              \
+    {                                                                                                                  \
+        n, d, 1, 0, NULL, h                                                                                            \
+    }
 
 /* ---- scan --------------------------------------------------------------------------------------- */
 
@@ -79,9 +100,16 @@ static int scan_tensors(const lrb_cfg *cfg, lrb_tensor_spec *o)
 }
 
 static const lrb_layer layer_scan = {
-    "scan", "diagonal recurrence h_t = a_t*h_{t-1} + b_t, real or complex, constant or data decay", 1, 6,
-    {KEY_B, KEY_L, KEY_W("D", 16, "channels"), KEY_FLAG("complex", 0, "complex decay (planar storage)"),
-     {"decay", 0, 1, 0, decay_choices, "const: lambda from nu_log/theta_log; data: a_t is an input"}, KEY_CHUNK},
+    "scan",
+    "diagonal recurrence h_t = a_t*h_{t-1} + b_t, real or complex, constant or data decay",
+    1,
+    6,
+    {KEY_B,
+     KEY_L,
+     KEY_W("D", 16, "channels"),
+     KEY_FLAG("complex", 0, "complex decay (planar storage)"),
+     {"decay", 0, 1, 0, decay_choices, "const: lambda from nu_log/theta_log; data: a_t is an input"},
+     KEY_CHUNK},
     {{"B", "b", 0, 1}, {"L", "b", 1, 1}, {"D", "b", 2, 1}, {NULL, NULL, 0, 0}},
     scan_tensors,
 };
@@ -96,11 +124,12 @@ static void bojone_params(spec_list *l, int kind, int64_t H, int64_t U, int bias
     int64_t rows_in = kind == 0 ? 2 * U : kind == 1 ? U : 3 * U; /* lru, slru, brwkv */
     int64_t cols_out = kind == 0 ? 2 * U : U;
     const char *in_name = kind == 2 ? "rkv_dense" : "i_dense";
-#define P(suffix, nd, a, b)                                                                                     \
-    do {                                                                                                        \
-        snprintf(name, sizeof name, "%s%s", prefix, suffix);                                                    \
-        lrb_tensor_spec *s_ = F ? add(l, name, LRB_PARAM, nd + 1, F, a, b, 0) : add(l, name, LRB_PARAM, nd, a, b, 0, 0); \
-        s_->per_f = F ? 1 : 0;                                                                                  \
+#define P(suffix, nd, a, b)                                                                                            \
+    do {                                                                                                               \
+        snprintf(name, sizeof name, "%s%s", prefix, suffix);                                                           \
+        lrb_tensor_spec *s_ =                                                                                          \
+            F ? add(l, name, LRB_PARAM, nd + 1, F, a, b, 0) : add(l, name, LRB_PARAM, nd, a, b, 0, 0);                 \
+        s_->per_f = F ? 1 : 0;                                                                                         \
     } while (0)
     char w[40], b[40];
     snprintf(w, sizeof w, "%s.weight", in_name);
@@ -132,27 +161,54 @@ static int bojone_tensors(const lrb_cfg *cfg, lrb_tensor_spec *o, int kind)
         state(&l, "z", B, U, 0.0f, LRB_STATE_PLAIN);
     return l.n;
 }
-static int lru_tensors(const lrb_cfg *c, lrb_tensor_spec *o) { return bojone_tensors(c, o, 0); }
-static int slru_tensors(const lrb_cfg *c, lrb_tensor_spec *o) { return bojone_tensors(c, o, 1); }
-static int brwkv_tensors(const lrb_cfg *c, lrb_tensor_spec *o) { return bojone_tensors(c, o, 2); }
+static int lru_tensors(const lrb_cfg *c, lrb_tensor_spec *o)
+{
+    return bojone_tensors(c, o, 0);
+}
+static int slru_tensors(const lrb_cfg *c, lrb_tensor_spec *o)
+{
+    return bojone_tensors(c, o, 1);
+}
+static int brwkv_tensors(const lrb_cfg *c, lrb_tensor_spec *o)
+{
+    return bojone_tensors(c, o, 2);
+}
 
-#define BOJONE_KEYS KEY_B, KEY_L, KEY_W("H", 64, "hidden size (input and output width)"), \
-    KEY_W("U", 64, "recurrent units"), KEY_FLAG("use_bias", 1, "biases in both Linears"), KEY_CHUNK
-#define BOJONE_INFER {"B", "x", 0, 1}, {"L", "x", 1, 1}, {"H", "x", 2, 1}
+#define BOJONE_KEYS                                                                                                    \
+    KEY_B, KEY_L, KEY_W("H", 64, "hidden size (input and output width)"), KEY_W("U", 64, "recurrent units"),           \
+        KEY_FLAG("use_bias", 1, "biases in both Linears"), KEY_CHUNK
+#define BOJONE_INFER                                                                                                   \
+    {"B", "x", 0, 1}, {"L", "x", 1, 1},                                                                                \
+    {                                                                                                                  \
+        "H", "x", 2, 1                                                                                                 \
+    }
 
 static const lrb_layer layer_slru = {
-    "slru", "bojone's simpler LRU: Linear, real constant-decay scan, gamma scale, Linear", 1, 6, {BOJONE_KEYS},
-    {BOJONE_INFER, {"U", "params_log", 1, 1}, {NULL, NULL, 0, 0}}, slru_tensors,
+    "slru",
+    "bojone's simpler LRU: Linear, real constant-decay scan, gamma scale, Linear",
+    1,
+    6,
+    {BOJONE_KEYS},
+    {BOJONE_INFER, {"U", "params_log", 1, 1}, {NULL, NULL, 0, 0}},
+    slru_tensors,
 };
 static const lrb_layer layer_lru = {
-    "lru", "bojone's LRU: Linear, complex constant-decay scan (planar), gamma scale, Linear", 1, 7,
+    "lru",
+    "bojone's LRU: Linear, complex constant-decay scan (planar), gamma scale, Linear",
+    1,
+    7,
     {BOJONE_KEYS, KEY_FLAG("interleaved", 0, "read i_dense rows 2j/2j+1 as re/im (bert4keras order)")},
-    {BOJONE_INFER, {"U", "params_log", 1, 1}, {NULL, NULL, 0, 0}}, lru_tensors,
+    {BOJONE_INFER, {"U", "params_log", 1, 1}, {NULL, NULL, 0, 0}},
+    lru_tensors,
 };
 static const lrb_layer layer_brwkv = {
-    "brwkv", "bojone's RWKV-like normalised linear RNN (the seed's 'RWKV')", 1, 7,
+    "brwkv",
+    "bojone's RWKV-like normalised linear RNN (the seed's 'RWKV')",
+    1,
+    7,
     {BOJONE_KEYS, {"eps_den", 0, 0, 0, NULL, "added to the denominator (1e-6 reproduces the PyTorch port)"}},
-    {BOJONE_INFER, {"U", "nu_log", 0, 1}, {NULL, NULL, 0, 0}}, brwkv_tensors,
+    {BOJONE_INFER, {"U", "nu_log", 0, 1}, {NULL, NULL, 0, 0}},
+    brwkv_tensors,
 };
 
 /* ---- RWKV-4 ------------------------------------------------------------------------------------- */
@@ -260,26 +316,47 @@ static int block_tensors(const lrb_cfg *cfg, lrb_tensor_spec *o)
     return l.n;
 }
 
-#define RWKV_INFER {"B", "x", 0, 1}, {"L", "x", 1, 1}, {"C", "x", 2, 1}, {NULL, NULL, 0, 0}
+#define RWKV_INFER                                                                                                     \
+    {"B", "x", 0, 1}, {"L", "x", 1, 1}, {"C", "x", 2, 1},                                                              \
+    {                                                                                                                  \
+        NULL, NULL, 0, 0                                                                                               \
+    }
 
 static const lrb_layer layer_wkv4 = {
-    "wkv4", "RWKV-4 WKV operator, stable (aa, bb, pp) form", 1, 4,
+    "wkv4",
+    "RWKV-4 WKV operator, stable (aa, bb, pp) form",
+    1,
+    4,
     {KEY_B, KEY_L, KEY_W("C", 64, "channels"), KEY_CHUNK},
-    {{"B", "k", 0, 1}, {"L", "k", 1, 1}, {"C", "k", 2, 1}, {NULL, NULL, 0, 0}}, wkv4_tensors,
+    {{"B", "k", 0, 1}, {"L", "k", 1, 1}, {"C", "k", 2, 1}, {NULL, NULL, 0, 0}},
+    wkv4_tensors,
 };
 static const lrb_layer layer_timemix = {
-    "rwkv4_timemix", "RWKV-4 time-mix: token shift, k/v/r projections, WKV, receptance gate, output", 1, 4,
-    {KEY_B, KEY_L, KEY_W("C", 64, "embedding width"), KEY_CHUNK}, {RWKV_INFER}, timemix_tensors,
+    "rwkv4_timemix",
+    "RWKV-4 time-mix: token shift, k/v/r projections, WKV, receptance gate, output",
+    1,
+    4,
+    {KEY_B, KEY_L, KEY_W("C", 64, "embedding width"), KEY_CHUNK},
+    {RWKV_INFER},
+    timemix_tensors,
 };
 static const lrb_layer layer_channelmix = {
-    "rwkv4_channelmix", "RWKV-4 channel-mix: token shift, squared-ReLU FFN (4C), receptance gate", 0, 3,
-    {KEY_B, KEY_L, KEY_W("C", 64, "embedding width")}, {RWKV_INFER}, channelmix_tensors,
+    "rwkv4_channelmix",
+    "RWKV-4 channel-mix: token shift, squared-ReLU FFN (4C), receptance gate",
+    0,
+    3,
+    {KEY_B, KEY_L, KEY_W("C", 64, "embedding width")},
+    {RWKV_INFER},
+    channelmix_tensors,
 };
 static const lrb_layer layer_block = {
-    "rwkv4_block", "RWKV-4 block: [LN0], x + TimeMix(LN1 x), x + ChannelMix(LN2 x)", 1, 5,
-    {KEY_B, KEY_L, KEY_W("C", 64, "embedding width"), KEY_FLAG("ln0", 0, "LN0 at the input (block 0 only)"),
-     KEY_CHUNK},
-    {RWKV_INFER}, block_tensors,
+    "rwkv4_block",
+    "RWKV-4 block: [LN0], x + TimeMix(LN1 x), x + ChannelMix(LN2 x)",
+    1,
+    5,
+    {KEY_B, KEY_L, KEY_W("C", 64, "embedding width"), KEY_FLAG("ln0", 0, "LN0 at the input (block 0 only)"), KEY_CHUNK},
+    {RWKV_INFER},
+    block_tensors,
 };
 
 /* ---- GatedLinearRNN ----------------------------------------------------------------------------- */
@@ -302,12 +379,19 @@ static int glru_tensors(const lrb_cfg *cfg, lrb_tensor_spec *o)
 }
 
 static const lrb_layer layer_glru = {
-    "glru", "GatedLinearRNN: tanh input, sigmoid gates (tied/untied), gated diagonal scan, output gate", 1, 8,
+    "glru",
+    "GatedLinearRNN: tanh input, sigmoid gates (tied/untied), gated diagonal scan, output gate",
+    1,
+    8,
     {KEY_B, KEY_L, KEY_W("d_in", 64, "input width"), KEY_W("d_h", 64, "recurrent width"),
      KEY_W("d_model", 64, "output width"), KEY_FLAG("tied", 1, "forget gate f = 1 - i"),
      KEY_FLAG("true_recurrence", 0, "recurrent projection (sequential only)"), KEY_CHUNK},
-    {{"B", "x", 0, 1}, {"L", "x", 1, 1}, {"d_in", "x", 2, 1}, {"d_h", "out_proj.kernel", 0, 1},
-     {"d_model", "out_proj.kernel", 1, 1}, {NULL, NULL, 0, 0}},
+    {{"B", "x", 0, 1},
+     {"L", "x", 1, 1},
+     {"d_in", "x", 2, 1},
+     {"d_h", "out_proj.kernel", 0, 1},
+     {"d_model", "out_proj.kernel", 1, 1},
+     {NULL, NULL, 0, 0}},
     glru_tensors,
 };
 
@@ -337,14 +421,20 @@ static int layernorm_tensors(const lrb_cfg *cfg, lrb_tensor_spec *o)
 }
 
 static const lrb_layer layer_linear = {
-    "linear", "y = x W^T + b (PyTorch layout)", 0, 5,
+    "linear",
+    "y = x W^T + b (PyTorch layout)",
+    0,
+    5,
     {KEY_B, KEY_L, KEY_W("in", 64, "input features"), KEY_W("out", 64, "output features"),
      KEY_FLAG("bias", 1, "with bias")},
     {{"B", "x", 0, 1}, {"L", "x", 1, 1}, {"in", "x", 2, 1}, {"out", "weight", 0, 1}, {NULL, NULL, 0, 0}},
     linear_tensors,
 };
 static const lrb_layer layer_layernorm = {
-    "layernorm", "(x - mean)/sqrt(var + eps)*weight + bias over the last axis", 0, 4,
+    "layernorm",
+    "(x - mean)/sqrt(var + eps)*weight + bias over the last axis",
+    0,
+    4,
     {KEY_B, KEY_L, KEY_W("C", 64, "features"), {"eps", 1e-5, 0, 0, NULL, "variance epsilon"}},
     {{"B", "x", 0, 1}, {"L", "x", 1, 1}, {"C", "x", 2, 1}, {NULL, NULL, 0, 0}},
     layernorm_tensors,
@@ -367,10 +457,16 @@ static int wrapper_tensors(const lrb_cfg *cfg, lrb_tensor_spec *o)
 }
 
 static const lrb_layer layer_wrapper = {
-    "rnn_wrapper", "the seed wrapper: (B,C,F,T), F independent lru/slru/brwkv layers with H = U = C", 1, 6,
-    {KEY_B, {"L", 160, 1, 1, NULL, "time steps T"}, KEY_W("C", 64, "channels = hidden size"),
+    "rnn_wrapper",
+    "the seed wrapper: (B,C,F,T), F independent lru/slru/brwkv layers with H = U = C",
+    1,
+    6,
+    {KEY_B,
+     {"L", 160, 1, 1, NULL, "time steps T"},
+     KEY_W("C", 64, "channels = hidden size"),
      KEY_W("F", 64, "frequency bins = number of layers"),
-     {"rnn", 0, 1, 0, rnn_choices, "inner layer: lru, slru or brwkv"}, KEY_CHUNK},
+     {"rnn", 0, 1, 0, rnn_choices, "inner layer: lru, slru or brwkv"},
+     KEY_CHUNK},
     {{"B", "x", 0, 1}, {"C", "x", 1, 1}, {"F", "x", 2, 1}, {"L", "x", 3, 1}, {NULL, NULL, 0, 0}},
     wrapper_tensors,
 };

@@ -55,11 +55,11 @@ int64_t lrb_cfg_int(const lrb_cfg *cfg, const char *key);
 
 typedef struct lrb_call {
     const lrb_cfg *cfg;
-    int n;                                 /* number of tensors, in spec order */
+    int n; /* number of tensors, in spec order */
     lrb_tensor_spec spec[LRB_MAX_TENSORS];
-    float *t[LRB_MAX_TENSORS];             /* PARAM, INPUT: read; OUTPUT: written; STATE: final state written */
+    float *t[LRB_MAX_TENSORS];              /* PARAM, INPUT: read; OUTPUT: written; STATE: final state written */
     const float *state_in[LRB_MAX_TENSORS]; /* STATE: initial state, or NULL for the empty state */
-    int has_state_in;                      /* 1 if every STATE entry has state_in set, 0 if none has */
+    int has_state_in;                       /* 1 if every STATE entry has state_in set, 0 if none has */
 } lrb_call;
 
 /* The buffer of the first tensor called `name` (parameter, input or output; for a state whose name no

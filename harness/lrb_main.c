@@ -309,7 +309,10 @@ static int cmd_run(int argc, char **argv)
         int axis = r->axis < 0 ? ndim + r->axis : r->axis;
         if (axis < 0 || axis >= ndim)
             return usage_error("run: %s: has %s axes, fewer than the layer expects", path,
-                               ndim == 0 ? "0" : ndim == 1 ? "1" : ndim == 2 ? "2" : "too few");
+                               ndim == 0   ? "0"
+                               : ndim == 1 ? "1"
+                               : ndim == 2 ? "2"
+                                           : "too few");
         int64_t val = shape[axis] / r->div;
         if (val < 1) {
             char msg[256];

@@ -9,9 +9,9 @@
 #include "lrb_call.h"
 
 typedef struct lrb_variant {
-    const char *name;      /* e.g. "lru.ref.seq" */
-    const char *layer;     /* e.g. "lru" */
-    const char *backend;   /* "ref" */
+    const char *name;    /* e.g. "lru.ref.seq" */
+    const char *layer;   /* e.g. "lru" */
+    const char *backend; /* "ref" */
     lrb_algo algo;
     lrb_variant_fn fn;
     /* NULL when every configuration of the layer is supported; otherwise returns 0 for a

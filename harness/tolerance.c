@@ -133,10 +133,10 @@ lrb_tolerance lrb_tolerance_for(const lrb_call *c)
         return rwkv_nominal(c, "time_decay", "k") ? make(1e-4, "WKV nominal") : make(2e-3, "WKV stress");
     if (strcmp(layer, "rwkv4_timemix") == 0)
         return rwkv_nominal(c, "time_decay", NULL) ? make(2e-4, "RWKV-4 block row (nominal)")
-                                                  : make(2e-3, "RWKV-4 stress row");
+                                                   : make(2e-3, "RWKV-4 stress row");
     if (strcmp(layer, "rwkv4_block") == 0)
         return rwkv_nominal(c, "att.time_decay", NULL) ? make(2e-4, "RWKV-4 block row (nominal)")
-                                                      : make(2e-3, "RWKV-4 stress row");
+                                                       : make(2e-3, "RWKV-4 stress row");
     if (strcmp(layer, "rwkv4_channelmix") == 0)
         return make(2e-4, "RWKV-4 block row");
     if (strcmp(layer, "glru") == 0) {

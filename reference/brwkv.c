@@ -124,5 +124,6 @@ int lrb_ref_brwkv(const lrb_call *c, lrb_algo algo)
     };
     return lrb_brwkv_forward(&p, lrb_cfg_int(c->cfg, "B"), lrb_cfg_int(c->cfg, "L"), lrb_call_get(c, "x"),
                              lrb_call_get(c, "y"), lrb_call_state_in(c, "s"), lrb_call_state_in(c, "z"),
-                             lrb_call_state_out(c, "s"), lrb_call_state_out(c, "z"), algo, lrb_cfg_int(c->cfg, "chunk"));
+                             lrb_call_state_out(c, "s"), lrb_call_state_out(c, "z"), algo,
+                             lrb_cfg_int(c->cfg, "chunk"));
 }

@@ -42,10 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Number of indices of the aligned segment [i − len + 1, i] that are < L: the length of a Blelloch
- * subtree once the padding (identity elements at indices ≥ L) is left out. Only this length matters for
- * the time-invariant operator, whose decay of a segment is λ^len. */
-static int64_t seg_len(int64_t i, int64_t len, int64_t L)
+int64_t lrb_scan_seg_len(int64_t i, int64_t len, int64_t L)
 {
     int64_t lo = i - len + 1;
     if (lo >= L)
@@ -54,7 +51,7 @@ static int64_t seg_len(int64_t i, int64_t len, int64_t L)
     return hi - lo + 1;
 }
 
-static int64_t pow2_ceil(int64_t L)
+int64_t lrb_scan_pow2_ceil(int64_t L)
 {
     int64_t n = 1;
     while (n < L)
@@ -262,7 +259,7 @@ static void ul_complex_chain(float *xr, float *xi, int64_t st, float *Ar, float 
  * prefix, i.e. h_{t−1} (the root is seeded with the state element (1, h0), see the header comment); the
  * caller forms the inclusive result h_t = a_t·x[t] + b_t from the input. Only the up-sweep needs the A
  * parts: in the down-sweep a parent's A never reaches an h, so it is not kept. Constant decay carries
- * no A at all: the A of a subtree is λ^len, len = seg_len(), read from the table. */
+ * no A at all: the A of a subtree is λ^len, len = lrb_scan_seg_len(), read from the table. */
 
 static void blelloch_real_chain(float *x, float *A, const float *P, int64_t L, int64_t N, float root)
 {
@@ -272,7 +269,7 @@ static void blelloch_real_chain(float *x, float *A, const float *P, int64_t L, i
                 x[i] = A[i] * x[i - d] + x[i];
                 A[i] = A[i] * A[i - d];
             } else {
-                x[i] = P[seg_len(i, d, L)] * x[i - d] + x[i];
+                x[i] = P[lrb_scan_seg_len(i, d, L)] * x[i - d] + x[i];
             }
         }
     }
@@ -280,7 +277,7 @@ static void blelloch_real_chain(float *x, float *A, const float *P, int64_t L, i
     for (int64_t d = N / 2; d >= 1; d /= 2) {
         for (int64_t i = 2 * d - 1; i < N; i += 2 * d) {
             const float parent = x[i], left = x[i - d];
-            const float al = A ? A[i - d] : P[seg_len(i - d, d, L)];
+            const float al = A ? A[i - d] : P[lrb_scan_seg_len(i - d, d, L)];
             x[i - d] = parent;
             x[i] = al * parent + left;
         }
@@ -299,7 +296,7 @@ static void blelloch_complex_chain(float *xr, float *xi, float *Ar, float *Ai, c
                 Ar[i] = cr * Ar[i - d] - ci * Ai[i - d];
                 Ai[i] = cr * Ai[i - d] + ci * Ar[i - d];
             } else {
-                const int64_t n = seg_len(i, d, L);
+                const int64_t n = lrb_scan_seg_len(i, d, L);
                 cr = Pr[n];
                 ci = Pi[n];
             }
@@ -318,7 +315,7 @@ static void blelloch_complex_chain(float *xr, float *xi, float *Ar, float *Ai, c
                 cr = Ar[i - d];
                 ci = Ai[i - d];
             } else {
-                const int64_t n = seg_len(i - d, d, L);
+                const int64_t n = lrb_scan_seg_len(i - d, d, L);
                 cr = Pr[n];
                 ci = Pi[n];
             }
@@ -462,7 +459,7 @@ static int64_t table_max(const lrb_scan_args *s, lrb_algo algo)
 {
     int64_t M = 1;
     if (algo == LRB_UL || algo == LRB_BLELLOCH)
-        M = pow2_ceil(s->L) / 2;
+        M = lrb_scan_pow2_ceil(s->L) / 2;
     else if (algo == LRB_CHUNKED)
         M = s->chunk < s->L ? s->chunk : s->L;
     return M > 1 ? M : 1;
@@ -471,7 +468,7 @@ static int64_t table_max(const lrb_scan_args *s, lrb_algo algo)
 static int parallel_real(const lrb_scan_args *s, lrb_algo algo)
 {
     const int64_t L = s->L, D = s->D, ld = s->ld;
-    const int64_t N = pow2_ceil(L);
+    const int64_t N = lrb_scan_pow2_ceil(L);
     const int64_t M = table_max(s, algo);
     const int64_t K = s->chunk;
     size_t n_scr = 0;
@@ -537,7 +534,7 @@ static int parallel_real(const lrb_scan_args *s, lrb_algo algo)
 static int parallel_complex(const lrb_scan_args *s, lrb_algo algo)
 {
     const int64_t L = s->L, D = s->D, ld = s->ld, io = s->im_off;
-    const int64_t N = pow2_ceil(L);
+    const int64_t N = lrb_scan_pow2_ceil(L);
     const int64_t M = table_max(s, algo);
     const int64_t K = s->chunk;
     size_t n_scr = 0;

@@ -18,19 +18,19 @@
 
 typedef struct lrb_scan_args {
     int64_t B, L, D;
-    int64_t ld;        /* row stride of b, a and h, in floats */
-    int64_t im_off;    /* complex only: offset of the imaginary parts within a row */
-    const float *b;    /* input */
-    float *h;          /* output, same layout as b; may alias b (in place) */
+    int64_t ld;     /* row stride of b, a and h, in floats */
+    int64_t im_off; /* complex only: offset of the imaginary parts within a row */
+    const float *b; /* input */
+    float *h;       /* output, same layout as b; may alias b (in place) */
     /* Decay: either data-dependent a (same layout as b; complex planar), or constant per channel from
      * the rate nu ≥ 0 (and the phase theta for complex): λ_d = exp(−nu_d) (· (cos θ_d + i sin θ_d)).
      * Exactly one of a and nu is non-NULL. theta is NULL for real scans. */
     const float *a;
     const float *nu;
     const float *theta;
-    const float *h0;   /* initial state (B, D) / (B, 2D) planar, or NULL for zeros */
-    float *h_last;     /* final state, same shape as h0; may be NULL */
-    int64_t chunk;     /* chunk size of LRB_CHUNKED (≥ 1) */
+    const float *h0; /* initial state (B, D) / (B, 2D) planar, or NULL for zeros */
+    float *h_last;   /* final state, same shape as h0; may be NULL */
+    int64_t chunk;   /* chunk size of LRB_CHUNKED (≥ 1) */
 } lrb_scan_args;
 
 /* Runs the real scan with algorithm algo (LRB_SEQ, LRB_UL, LRB_BLELLOCH or LRB_CHUNKED).
@@ -39,5 +39,12 @@ typedef struct lrb_scan_args {
  * Returns LRB_OK, LRB_ENOMEM or LRB_EINVAL (unknown algorithm, bad sizes). */
 int lrb_scan_real(const lrb_scan_args *s, lrb_algo algo);
 int lrb_scan_complex(const lrb_scan_args *s, lrb_algo algo);
+
+/* Schedule helpers shared with wkv4.c. The smallest power of two ≥ L (1 for L = 1). */
+int64_t lrb_scan_pow2_ceil(int64_t L);
+/* Number of indices of the aligned segment [i − len + 1, i] that are < L: the length of a tree node once
+ * the padding of a power-of-two schedule (identity elements at indices ≥ L) is left out. The decay of a
+ * time-invariant segment is λ^len. */
+int64_t lrb_scan_seg_len(int64_t i, int64_t len, int64_t L);
 
 #endif

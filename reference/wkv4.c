@@ -29,6 +29,8 @@
  */
 #include "wkv4.h"
 
+#include "scan.h"
+
 #include <math.h>
 #include <stdlib.h>
 
@@ -81,24 +83,6 @@ static wkv_seg token(float k, float v)
 }
 
 static const wkv_seg seg_identity = {LRB_WKV4_PP_EMPTY, 0.0f, 0.0f};
-
-/* Length of the aligned segment [i − len + 1, i] without the padding indices ≥ L. */
-static int64_t seg_len(int64_t i, int64_t len, int64_t L)
-{
-    int64_t lo = i - len + 1;
-    if (lo >= L)
-        return 0;
-    int64_t hi = i < L - 1 ? i : L - 1;
-    return hi - lo + 1;
-}
-
-static int64_t pow2_ceil(int64_t L)
-{
-    int64_t n = 1;
-    while (n < L)
-        n *= 2;
-    return n;
-}
 
 /* ------------------------------------------------------------------------------------------------ */
 
@@ -159,19 +143,19 @@ static void ul_chain(const lrb_wkv4_args *a, int64_t base, int64_t c, wkv_seg in
  * ends as the exclusive state before token t. */
 static void blelloch_chain(const lrb_wkv4_args *a, int64_t base, int64_t c, wkv_seg init, wkv_seg *x, wkv_seg *fin)
 {
-    const int64_t L = a->L, C = a->C, N = pow2_ceil(L);
+    const int64_t L = a->L, C = a->C, N = lrb_scan_pow2_ceil(L);
     const float w = a->w[c], u = a->u[c];
     for (int64_t t = 0; t < N; t++)
         x[t] = t < L ? token(a->k[base + t * C], a->v[base + t * C]) : seg_identity;
     for (int64_t d = 1; d < N; d *= 2)
         for (int64_t i = 2 * d - 1; i < N; i += 2 * d)
-            x[i] = combine(x[i - d], (float)seg_len(i, d, L) * w, x[i]);
+            x[i] = combine(x[i - d], (float)lrb_scan_seg_len(i, d, L) * w, x[i]);
     x[N - 1] = init;
     for (int64_t d = N / 2; d >= 1; d /= 2) {
         for (int64_t i = 2 * d - 1; i < N; i += 2 * d) {
             const wkv_seg parent = x[i], left = x[i - d];
             x[i - d] = parent;
-            x[i] = combine(parent, (float)seg_len(i - d, d, L) * w, left);
+            x[i] = combine(parent, (float)lrb_scan_seg_len(i - d, d, L) * w, left);
         }
     }
     for (int64_t t = 0; t < L; t++) {
@@ -228,7 +212,7 @@ int lrb_wkv4(const lrb_wkv4_args *a, lrb_algo algo)
     if (algo == LRB_UL)
         n = (size_t)L;
     else if (algo == LRB_BLELLOCH)
-        n = (size_t)pow2_ceil(L);
+        n = (size_t)lrb_scan_pow2_ceil(L);
     else if (algo == LRB_CHUNKED)
         n = (size_t)L + (size_t)((L + a->chunk - 1) / a->chunk);
     wkv_seg *scr = NULL;

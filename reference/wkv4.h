@@ -15,8 +15,8 @@
 
 typedef struct lrb_wkv4_args {
     int64_t B, L, C;
-    const float *w;   /* (C): w = −exp(time_decay), computed once per call in float32 by the caller */
-    const float *u;   /* (C): time_first */
+    const float *w; /* (C): w = −exp(time_decay), computed once per call in float32 by the caller */
+    const float *u; /* (C): time_first */
     const float *k, *v;
     float *wkv;
     const float *aa0, *bb0, *pp0; /* initial state, all NULL for the empty state */

@@ -2,7 +2,8 @@
  * test_golden.c — the per-layer suites (one per layer, named after it) and the golden_data suite.
  *   golden:    every registry variant of the layer on every tier-1 golden case, against the float64
  *              oracle under the LAYERS.md §6.3 tolerance, with NaN poisoning, guard regions and a
- *              second run that must give identical bits (check.c does all of that);
+ *              second run that must give identical bits (conformance.c does all of that); the
+ *              integer reset scans must be exact for every algorithm;
  *   streaming: x[0:L1] then x[L1:L] from the returned state equals one pass, L1 ∈ {1, L/2, L−1}:
  *              bitwise for seq and direct, within the case's tolerance for the parallel algorithms;
  *   golden_data: the committed inputs are exactly what the shared counter RNG gives for the case
@@ -36,6 +37,18 @@ static int n_stream;
 
 /* ---- golden -------------------------------------------------------------------------------------- */
 
+/* The integer reset scan (TOOLING.md §10): data decays in {0, 1} and small integer inputs keep every
+ * partial result an exact integer, so every algorithm must reproduce the oracle bit for bit. */
+static int integer_exact(const lrb_case *c)
+{
+    if (strcmp(c->cfg.layer->name, "scan") != 0 || lrb_cfg_int(&c->cfg, "decay") != 1 || c->ndists == 0)
+        return 0;
+    for (int i = 0; i < c->ndists; i++)
+        if (strncmp(c->dist_spec[i], "int:", 4) != 0 && strncmp(c->dist_spec[i], "bern:", 5) != 0)
+            return 0;
+    return c->ndists == 2; /* both a and b */
+}
+
 START_TEST(test_golden)
 {
     const pair *p = &golden_pairs[_i];
@@ -46,17 +59,22 @@ START_TEST(test_golden)
     int rc = lrb_check_one(c, v, lrb_test_golden_dir, msg, sizeof msg, &rel, &tol);
     ck_assert_msg(rc >= 0, "%s on %s: could not load the case: %s", v->name, c->name, msg);
     ck_assert_msg(rc == 1, "%s (rel_l2 %.3e, tol %.3e)", msg, rel, tol);
+    if (integer_exact(c))
+        ck_assert_msg(rel == 0.0, "%s on %s: integer reset scan must be exact, rel_l2 %.3e", v->name, c->name, rel);
 }
 END_TEST
 
 /* ---- streaming ----------------------------------------------------------------------------------- */
 
-static int time_axis(const lrb_tensor_spec *s) { return s->ndim == 4 ? 3 : 1; }
+static int time_axis(const lrb_tensor_spec *s)
+{
+    return s->ndim == 4 ? 3 : 1;
+}
 
 /* Copies time steps [t0, t0 + n) of a sequence tensor of spec `full` into `dst` of spec `part`
  * (or back, when to_full). */
-static void slice_time(const lrb_tensor_spec *full, float *fbuf, const lrb_tensor_spec *part, float *pbuf,
-                       int64_t t0, int to_full)
+static void slice_time(const lrb_tensor_spec *full, float *fbuf, const lrb_tensor_spec *part, float *pbuf, int64_t t0,
+                       int to_full)
 {
     int ax = time_axis(full);
     int64_t outer = 1, inner = 1;
@@ -137,8 +155,7 @@ START_TEST(test_streaming)
     snprintf(dir, sizeof dir, "%s/v1/%s", lrb_test_golden_dir, c->name);
     lrb_bundle whole;
     ck_assert_msg(lrb_bundle_alloc(&whole, &c->cfg, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(lrb_bundle_load(&whole, dir, (1u << LRB_PARAM) | (1u << LRB_INPUT), err, sizeof err) == 0, "%s",
-                  err);
+    ck_assert_msg(lrb_bundle_load(&whole, dir, (1u << LRB_PARAM) | (1u << LRB_INPUT), err, sizeof err) == 0, "%s", err);
     if (c->state)
         ck_assert_msg(lrb_bundle_load_state_in(&whole, dir, "state_in.", err, sizeof err) == 0, "%s", err);
     ck_assert_msg(lrb_bundle_run(&whole, v, err, sizeof err) == 0, "%s", err);
@@ -161,8 +178,8 @@ START_TEST(test_streaming)
                 if (memcmp(&y[i], &pieces[i], sizeof(float)) != 0)
                     first = i;
             ck_assert_msg(first < 0, "%s on %s: split at L1=%lld differs from one pass at element %lld (%.9g vs %.9g)",
-                          v->name, c->name, (long long)splits[k], (long long)first, first < 0 ? 0.0 : (double)pieces[first],
-                          first < 0 ? 0.0 : (double)y[first]);
+                          v->name, c->name, (long long)splits[k], (long long)first,
+                          first < 0 ? 0.0 : (double)pieces[first], first < 0 ? 0.0 : (double)y[first]);
         } else {
             double num = 0, den = 0;
             for (int64_t i = 0; i < n; i++) {
@@ -171,8 +188,8 @@ START_TEST(test_streaming)
                 den += (double)y[i] * (double)y[i];
             }
             double rel = den > 0 ? sqrt(num / den) : sqrt(num);
-            ck_assert_msg(rel <= tol, "%s on %s: split at L1=%lld: rel_l2 %.3e vs one pass > tol %.3e", v->name, c->name,
-                          (long long)splits[k], rel, tol);
+            ck_assert_msg(rel <= tol, "%s on %s: split at L1=%lld: rel_l2 %.3e vs one pass > tol %.3e", v->name,
+                          c->name, (long long)splits[k], rel, tol);
         }
     }
     free(pieces);
