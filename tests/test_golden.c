@@ -256,9 +256,39 @@ START_TEST(test_golden_version)
 }
 END_TEST
 
+/* The catalogue itself: key counts match the key tables, every layer has a default (seq or direct)
+ * variant, every variant names a layer of the catalogue, and within a role no two tensors share a name. */
+START_TEST(test_catalogue)
+{
+    for (int i = 0; i < lrb_num_layers; i++) {
+        const lrb_layer *l = lrb_layers[i];
+        int n = 0;
+        while (n < LRB_MAX_KEYS && l->keys[n].name)
+            n++;
+        ck_assert_msg(n == l->nkeys, "layer %s: nkeys %d but %d keys listed", l->name, l->nkeys, n);
+        const lrb_variant *v = lrb_variant_default(l->name);
+        ck_assert_msg(v && (v->algo == LRB_SEQ || v->algo == LRB_DIRECT), "layer %s: no default variant", l->name);
+        lrb_cfg cfg;
+        lrb_call call;
+        lrb_cfg_defaults(l, &cfg);
+        lrb_call_init(&call, &cfg);
+        ck_assert_int_gt(call.n, 0);
+        for (int a = 0; a < call.n; a++)
+            for (int b = a + 1; b < call.n; b++)
+                ck_assert_msg(call.spec[a].role != call.spec[b].role || strcmp(call.spec[a].name, call.spec[b].name),
+                              "layer %s: two tensors named %s", l->name, call.spec[a].name);
+    }
+    for (int i = 0; i < lrb_num_variants; i++)
+        ck_assert_msg(lrb_layer_find(lrb_variants[i].layer) != NULL, "variant %s: unknown layer", lrb_variants[i].name);
+}
+END_TEST
+
 Suite *lrb_suite_golden_data(void)
 {
     Suite *s = suite_create("golden_data");
+    TCase *tcat = tcase_create("catalogue");
+    tcase_add_test(tcat, test_catalogue);
+    suite_add_tcase(s, tcat);
     TCase *tc = tcase_create("rng_parity");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_golden_version);
