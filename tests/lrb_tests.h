@@ -11,6 +11,7 @@
 
 extern lrb_case_table lrb_test_cases;
 extern const char *lrb_test_golden_dir;
+extern int lrb_test_tier; /* tier checked by golden_data (LRB_TEST_TIER, default 1) */
 
 Suite *lrb_suite_harness(void);
 Suite *lrb_suite_scan_algos(void);

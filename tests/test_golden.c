@@ -6,8 +6,9 @@
  *              integer reset scans must be exact for every algorithm;
  *   streaming: x[0:L1] then x[L1:L] from the returned state equals one pass, L1 ∈ {1, L/2, L−1}:
  *              bitwise for seq and direct, within the case's tolerance for the parallel algorithms;
- *   golden_data: the committed inputs are exactly what the shared counter RNG gives for the case
- *              table's dist specs (C and NumPy bit-identical), and every case has its directory.
+ *   golden_data: the golden inputs (committed tier 1, or a generated tier-2 directory) are exactly what
+ *              the shared counter RNG gives for the case table's dist specs (C and NumPy
+ *              bit-identical), and the catalogue is consistent.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "lrb_tests.h"
@@ -199,25 +200,27 @@ END_TEST
 
 /* ---- golden data ----------------------------------------------------------------------------------- */
 
-static int n_tier1(void)
+/* The golden_data suite checks the tier in lrb_test_tier (1: the committed set; 2: a directory written
+ * by gen_golden.py --tier 2, named by LRB_GOLDEN_DIR). */
+static int n_of_tier(void)
 {
     int n = 0;
     for (int i = 0; i < lrb_test_cases.n; i++)
-        n += lrb_test_cases.cases[i].tier == 1;
+        n += lrb_test_cases.cases[i].tier == lrb_test_tier;
     return n;
 }
 
-static const lrb_case *tier1_case(int k)
+static const lrb_case *case_of_tier(int k)
 {
     for (int i = 0; i < lrb_test_cases.n; i++)
-        if (lrb_test_cases.cases[i].tier == 1 && k-- == 0)
+        if (lrb_test_cases.cases[i].tier == lrb_test_tier && k-- == 0)
             return &lrb_test_cases.cases[i];
     return NULL;
 }
 
 START_TEST(test_rng_parity)
 {
-    const lrb_case *c = tier1_case(_i);
+    const lrb_case *c = case_of_tier(_i);
     char dir[1024], err[1024];
     snprintf(dir, sizeof dir, "%s/v1/%s", lrb_test_golden_dir, c->name);
     lrb_bundle b;
@@ -252,7 +255,7 @@ START_TEST(test_golden_version)
 {
     char err[1024];
     ck_assert_msg(lrb_golden_version_ok(lrb_test_golden_dir, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(n_tier1() > 0, "the case table has no tier-1 case");
+    ck_assert_msg(n_of_tier() > 0, "the case table has no tier-%d case", lrb_test_tier);
 }
 END_TEST
 
@@ -292,7 +295,7 @@ Suite *lrb_suite_golden_data(void)
     TCase *tc = tcase_create("rng_parity");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_golden_version);
-    tcase_add_loop_test(tc, test_rng_parity, 0, n_tier1());
+    tcase_add_loop_test(tc, test_rng_parity, 0, n_of_tier());
     suite_add_tcase(s, tc);
     return s;
 }

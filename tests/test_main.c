@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #ifndef LRB_GOLDEN_DIR
 #define LRB_GOLDEN_DIR "golden"
@@ -15,14 +16,19 @@
 
 lrb_case_table lrb_test_cases;
 const char *lrb_test_golden_dir = LRB_GOLDEN_DIR;
+int lrb_test_tier = 1;
 
 int main(void)
 {
-    const char *g = getenv("LRB_GOLDEN_DIR");
+    /* LRB_GOLDEN_DIR and LRB_TEST_TIER=2 point the golden_data suite at a generated tier-2 set; the case
+     * table always comes from the source tree's golden/ */
+    const char *g = getenv("LRB_GOLDEN_DIR"), *tier = getenv("LRB_TEST_TIER");
     if (g && *g)
         lrb_test_golden_dir = g;
+    if (tier && !strcmp(tier, "2"))
+        lrb_test_tier = 2;
     char path[1024], err[1024];
-    snprintf(path, sizeof path, "%s/cases.txt", lrb_test_golden_dir);
+    snprintf(path, sizeof path, "%s/cases.txt", LRB_GOLDEN_DIR);
     if (lrb_cases_load(path, &lrb_test_cases, err, sizeof err)) {
         fprintf(stderr, "lrb_tests: %s\n", err);
         return 2;
