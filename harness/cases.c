@@ -53,12 +53,35 @@ static int parse_line(char *line, lrb_case *c, char *err, size_t errlen)
         const char *key = tok, *val = eq + 1;
         if (strcmp(key, "tier") == 0) {
             uint64_t t;
-            if (parse_u64(val, &t) || t < 1 || t > 2) {
-                snprintf(err, errlen, "tier=%s: expected 1 or 2", val);
+            if (strcmp(val, "bench") == 0) {
+                t = LRB_TIER_BENCH;
+            } else if (parse_u64(val, &t) || t < 1 || t > 2) {
+                snprintf(err, errlen, "tier=%s: expected 1, 2 or bench", val);
                 return -1;
             }
             c->tier = (int)t;
             have_tier = 1;
+        } else if (strchr(val, ',') || strcmp(key, "BD") == 0) {
+            /* a sweep: checked against the tier once the whole line is read */
+            int *n = strcmp(key, "L") == 0 ? &c->n_sweep_L : strcmp(key, "BD") == 0 ? &c->n_sweep_BD : NULL;
+            int64_t *dst = n == &c->n_sweep_L ? c->sweep_L : c->sweep_BD;
+            if (!n) {
+                snprintf(err, errlen, "%s=%s: only L and BD may be lists", key, val);
+                return -1;
+            }
+            *n = 0;
+            for (const char *p = val; *p;) {
+                char *end = NULL;
+                errno = 0;
+                long long v = strtoll(p, &end, 10);
+                if (end == p || errno || v < 1 || *n == LRB_CASE_MAX_SWEEP || (*end && *end != ',')) {
+                    snprintf(err, errlen, "%s=%s: expected up to %d positive integers separated by commas", key, val,
+                             LRB_CASE_MAX_SWEEP);
+                    return -1;
+                }
+                dst[(*n)++] = v;
+                p = *end ? end + 1 : end;
+            }
         } else if (strcmp(key, "seed") == 0) {
             if (parse_u64(val, &c->seed)) {
                 snprintf(err, errlen, "seed=%s: expected an unsigned integer", val);
@@ -84,6 +107,14 @@ static int parse_line(char *line, lrb_case *c, char *err, size_t errlen)
     }
     if (!have_tier || !have_seed) {
         snprintf(err, errlen, "case %s: tier= and seed= are required", c->name);
+        return -1;
+    }
+    if ((c->n_sweep_L || c->n_sweep_BD) && c->tier != LRB_TIER_BENCH) {
+        snprintf(err, errlen, "case %s: sweeps (lists, BD=) are for tier=bench only", c->name);
+        return -1;
+    }
+    if (c->n_sweep_BD && strcmp(l->name, "scan") != 0) {
+        snprintf(err, errlen, "case %s: BD= (chains of a scan) is for layer scan only", c->name);
         return -1;
     }
     return lrb_cfg_validate(&c->cfg, err, errlen);

@@ -1,6 +1,8 @@
 /*
  * cases.h — the one case table (golden/cases.txt, format in golden/FORMAT.md), parsed for the C side.
  * The NumPy generator reads the same file; tests, `lrb check` and the benchmarks iterate over it.
+ * Golden cases have tier 1 (committed) or 2 (generated at test time); benchmark families have
+ * tier=bench, where L and BD may be comma-separated sweeps.
  */
 #ifndef LRB_CASES_H
 #define LRB_CASES_H
@@ -9,6 +11,8 @@
 #include "lrb_layers.h"
 
 #define LRB_CASE_MAX_DISTS 4
+#define LRB_CASE_MAX_SWEEP 16
+#define LRB_TIER_BENCH 3 /* tier=bench: a benchmark family, without an oracle */
 
 typedef struct lrb_case {
     char name[96];
@@ -20,6 +24,10 @@ typedef struct lrb_case {
     int ndists;
     char dist_input[LRB_CASE_MAX_DISTS][16];
     char dist_spec[LRB_CASE_MAX_DISTS][48];
+    /* tier=bench only: L and BD (number of chains B·D of a scan) may be lists; the benchmark registers
+     * one instance per element (n_sweep_* = 0: not a sweep) */
+    int n_sweep_L, n_sweep_BD;
+    int64_t sweep_L[LRB_CASE_MAX_SWEEP], sweep_BD[LRB_CASE_MAX_SWEEP];
 } lrb_case;
 
 typedef struct lrb_case_table {

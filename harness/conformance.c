@@ -238,10 +238,12 @@ int lrb_check_run(const lrb_case_table *t, const lrb_check_opts *o, lrb_check_su
                 snprintf(r.why, sizeof r.why, "out of memory");
             }
             s->rows++;
-            if (r.pass)
+            if (r.pass) {
                 s->passed++;
-            else
+            } else {
                 s->failed++;
+                s->nfailed[vi]++;
+            }
             double ratio = r.tol > 0 ? r.worst.m.rel_l2 / r.tol : INFINITY;
             if (s->ncases[vi] == 0 || !(ratio <= s->worst_ratio[vi])) {
                 s->worst_ratio[vi] = ratio;

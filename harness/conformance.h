@@ -25,7 +25,7 @@ typedef struct lrb_check_opts {
 typedef struct lrb_check_summary {
     int rows, passed, failed, skipped;
     /* per variant: number of cases, worst rel-L2 and its tolerance at that case */
-    int ncases[256];
+    int ncases[256], nfailed[256];
     double worst[256], worst_tol[256], worst_ratio[256];
 } lrb_check_summary;
 

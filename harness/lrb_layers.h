@@ -57,5 +57,7 @@ const char *lrb_cfg_choice(const lrb_cfg *cfg, const char *key);
 /* Builds the tensor specs of cfg into call (call->cfg = cfg, buffers NULL). */
 void lrb_call_init(lrb_call *call, const lrb_cfg *cfg);
 int64_t lrb_spec_count(const lrb_tensor_spec *s);
+/* The time axis of an input or output: 1 for (B, L, width), 3 for the wrapper's (B, C, F, T). */
+int lrb_spec_time_axis(const lrb_tensor_spec *s);
 
 #endif

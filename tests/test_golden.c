@@ -67,17 +67,12 @@ END_TEST
 
 /* ---- streaming ----------------------------------------------------------------------------------- */
 
-static int time_axis(const lrb_tensor_spec *s)
-{
-    return s->ndim == 4 ? 3 : 1;
-}
-
 /* Copies time steps [t0, t0 + n) of a sequence tensor of spec `full` into `dst` of spec `part`
  * (or back, when to_full). */
 static void slice_time(const lrb_tensor_spec *full, float *fbuf, const lrb_tensor_spec *part, float *pbuf, int64_t t0,
                        int to_full)
 {
-    int ax = time_axis(full);
+    int ax = lrb_spec_time_axis(full);
     int64_t outer = 1, inner = 1;
     for (int d = 0; d < ax; d++)
         outer *= full->shape[d];
@@ -236,7 +231,7 @@ START_TEST(test_rng_parity)
         int64_t n = lrb_spec_count(s);
         float *mine = malloc((size_t)n * sizeof(float));
         ck_assert_ptr_nonnull(mine);
-        ck_assert_int_eq(lrb_dist_fill(&d, lrb_rng_stream(c->seed, j), mine, s->ndim, s->shape, time_axis(s)), 0);
+        ck_assert_int_eq(lrb_dist_fill(&d, lrb_rng_stream(c->seed, j), mine, s->ndim, s->shape, lrb_spec_time_axis(s)), 0);
         int64_t first = -1;
         for (int64_t k = 0; k < n && first < 0; k++)
             if (memcmp(&mine[k], &b.call.t[i][k], sizeof(float)) != 0)

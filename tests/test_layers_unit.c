@@ -609,7 +609,7 @@ START_TEST(carry_matches_one_pass)
     tc_copy_params(p2, full);
 
     const int ix = lrb_call_find(&full->call, "x");
-    const int axis = full->call.spec[ix].ndim == 4 ? 3 : 1;
+    const int axis = lrb_spec_time_axis(&full->call.spec[ix]);
     time_slice(&full->call.spec[ix], axis, tc_get(full, "x"), L, tc_get(p1, "x"), 0, L1, 0);
     time_slice(&full->call.spec[ix], axis, tc_get(full, "x"), L, tc_get(p2, "x"), L1, L - L1, 0);
 

@@ -1,0 +1,638 @@
+/*
+ * lrb_bench.c — the benchmark suite (DESIGN.md §7, bench/FORMAT.md): every variant of the registry on
+ * every benchmark family of the case table (tier=bench lines of golden/cases.txt), across the sweep of
+ * sequence lengths (and, for scans, numbers of chains B·D), timed by Google Benchmark through the C shim
+ * gbench_c.h. Counters: tokens/s, bytes/s of the minimal traffic, the fraction of a triad bandwidth
+ * measured in the same process (roofline_frac), params, dense and total MACs, MAC/s.
+ *
+ * Conformance first: at start-up every variant runs the tier-1 golden set; a variant that fails it is
+ * reported as an error for every instance and never timed. Each instance's first call runs on
+ * NaN-poisoned outputs and is compared with the layer's scalar sequential reference on the same inputs.
+ *
+ * lrb flags (stripped before Google Benchmark parses the rest; only the --lrb-x=value form):
+ *   --lrb-sweep=ci|full        element cap of an instance's largest tensor: 2^20 (ci, default) or 2^24
+ *   --lrb-profile              profile mode: warm-up, then exactly one call per selected instance inside
+ *                              NVTX ranges (domain lrb, range <layer>.<backend>.<algorithm>, nested shape
+ *                              range L<L>.B<B>.D<D>); no timing loop
+ *   --lrb-filter=REGEX         profile mode: instances whose benchmark name matches (POSIX ERE)
+ *   --lrb-warmup=N             profile mode: warm-up calls before the profiled one (default 3)
+ *   --lrb-fixed-iterations=N   every benchmark runs exactly N iterations (callgrind gate)
+ *   --lrb-golden=DIR           golden set for the start-up conformance check (default: the source tree's)
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "gbench_c.h"
+
+#include "bundle.h"
+#include "cases.h"
+#include "complexity_cli.h"
+#include "conformance.h"
+#include "lrb_layers.h"
+#include "metrics.h"
+#include "nvtx.h"
+#include "params_init.h"
+#include "registry.h"
+#include "tolerance.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#define LRB_HAVE_MXCSR 1
+#endif
+
+#ifndef LRB_GOLDEN_DIR
+#define LRB_GOLDEN_DIR "golden"
+#endif
+#ifndef LRB_C_FLAGS_STR
+#define LRB_C_FLAGS_STR "?"
+#endif
+#ifndef LRB_BUILD_TYPE
+#define LRB_BUILD_TYPE "?"
+#endif
+
+/* ---- options ------------------------------------------------------------------------------------ */
+
+static struct {
+    int64_t cap; /* largest tensor, in elements */
+    const char *sweep;
+    int profile;
+    const char *filter;
+    int warmup;
+    int64_t fixed_iterations;
+    const char *golden;
+} opt = {1 << 20, "ci", 0, NULL, 3, 0, LRB_GOLDEN_DIR};
+
+static int parse_lrb_flags(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--lrb-", 6) != 0)
+            continue;
+        const char *eq = strchr(a, '=');
+        const char *v = eq ? eq + 1 : NULL;
+        size_t klen = eq ? (size_t)(eq - a) : strlen(a);
+#define IS(k) (klen == strlen(k) && strncmp(a, k, klen) == 0)
+        if (IS("--lrb-sweep") && v && !strcmp(v, "ci")) {
+            opt.cap = (int64_t)1 << 20;
+            opt.sweep = "ci";
+        } else if (IS("--lrb-sweep") && v && !strcmp(v, "full")) {
+            opt.cap = (int64_t)1 << 24;
+            opt.sweep = "full";
+        } else if (IS("--lrb-profile") && !v) {
+            opt.profile = 1;
+        } else if (IS("--lrb-filter") && v) {
+            opt.filter = v;
+        } else if (IS("--lrb-warmup") && v && atoi(v) >= 0) {
+            opt.warmup = atoi(v);
+        } else if (IS("--lrb-fixed-iterations") && v && atoll(v) > 0) {
+            opt.fixed_iterations = atoll(v);
+        } else if (IS("--lrb-golden") && v) {
+            opt.golden = v;
+        } else {
+            fprintf(stderr,
+                    "lrb_bench: %s: unknown or malformed lrb flag (expected --lrb-sweep=ci|full, --lrb-profile, "
+                    "--lrb-filter=REGEX, --lrb-warmup=N, --lrb-fixed-iterations=N, --lrb-golden=DIR)\n",
+                    a);
+            return -1;
+        }
+#undef IS
+    }
+    return 0;
+}
+
+/* ---- roofline: copy and triad bandwidth measured in this process --------------------------------- */
+
+#define ROOF_N ((int64_t)1 << 25) /* floats per array: 128 MiB, far beyond any cache */
+
+typedef struct roof_job {
+    float *a, *b, *c;
+    int64_t lo, hi;
+    int triad;
+} roof_job;
+
+static void *roof_kernel(void *p)
+{
+    const roof_job *j = p;
+    if (j->triad)
+        for (int64_t i = j->lo; i < j->hi; i++)
+            j->a[i] = j->b[i] + 3.0f * j->c[i];
+    else
+        memcpy(j->a + j->lo, j->b + j->lo, (size_t)(j->hi - j->lo) * sizeof(float));
+    return NULL;
+}
+
+static float *roof_a, *roof_b, *roof_c;
+
+/* One pass over the arrays with `threads` threads; returns seconds. */
+static double roof_pass(int triad, int threads)
+{
+    pthread_t tid[2];
+    roof_job jobs[2];
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int t = 0; t < threads; t++) {
+        jobs[t] = (roof_job){roof_a, roof_b, roof_c, ROOF_N * t / threads, ROOF_N * (t + 1) / threads, triad};
+        if (t > 0)
+            pthread_create(&tid[t], NULL, roof_kernel, &jobs[t]);
+    }
+    roof_kernel(&jobs[0]);
+    for (int t = 1; t < threads; t++)
+        pthread_join(tid[t], NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+}
+
+static int64_t roof_bytes(int triad) { return (triad ? 3 : 2) * ROOF_N * (int64_t)sizeof(float); }
+
+static double roof_gbs[2][2]; /* [triad][threads - 1], GB/s, best of 5 at start-up */
+
+static int roof_init(void)
+{
+    roof_a = malloc((size_t)ROOF_N * sizeof(float));
+    roof_b = malloc((size_t)ROOF_N * sizeof(float));
+    roof_c = malloc((size_t)ROOF_N * sizeof(float));
+    if (!roof_a || !roof_b || !roof_c)
+        return -1;
+    for (int64_t i = 0; i < ROOF_N; i++) {
+        roof_a[i] = 0.0f;
+        roof_b[i] = (float)(i & 1023);
+        roof_c[i] = 1.0f;
+    }
+    for (int triad = 0; triad < 2; triad++)
+        for (int th = 1; th <= 2; th++) {
+            double best = INFINITY;
+            for (int r = 0; r < 5; r++) {
+                double s = roof_pass(triad, th);
+                if (s < best)
+                    best = s;
+            }
+            roof_gbs[triad][th - 1] = (double)roof_bytes(triad) / best / 1e9;
+        }
+    return 0;
+}
+
+typedef struct roof_bench {
+    int triad, threads;
+} roof_bench;
+
+/* Manual time: the second thread's work is invisible to the CPU time that rates are divided by. */
+static void roof_body(gb_state *st, void *user)
+{
+    const roof_bench *r = user;
+    while (gb_keep_running(st))
+        gb_set_iteration_time(st, roof_pass(r->triad, r->threads));
+    gb_set_bytes_processed(st, gb_iterations(st) * roof_bytes(r->triad));
+}
+
+/* ---- benchmark families and instances --------------------------------------------------------------- */
+
+typedef struct family {
+    const lrb_case *c;       /* the tier=bench line */
+    const lrb_variant *v;
+    const char *name;        /* the family part of benchmark names: the case name without "bench/" */
+    int golden_ok;
+    char golden_msg[160];
+} family;
+
+typedef struct instance {
+    family *f;
+    int64_t L, B, D, F;
+} instance;
+
+#define MAX_FAMILIES 1024
+#define MAX_INSTANCES 16384
+static family families[MAX_FAMILIES];
+static int n_families;
+static instance instances[MAX_INSTANCES];
+static int n_instances;
+
+static const char *width_key(const lrb_layer *l)
+{
+    static const char *const keys[] = {"D", "H", "C", "d_h", "in"};
+    for (int i = 0; i < 5; i++)
+        if (lrb_key_index(l, keys[i]) >= 0)
+            return keys[i];
+    return NULL;
+}
+
+static void set_key(lrb_cfg *cfg, const char *key, int64_t v)
+{
+    char num[32], err[256];
+    snprintf(num, sizeof num, "%lld", (long long)v);
+    if (lrb_cfg_set(cfg, key, num, err, sizeof err)) {
+        fprintf(stderr, "lrb_bench: internal error: %s\n", err);
+        abort();
+    }
+}
+
+/* The configuration of an instance: the family's, with the instance's shape. Layers whose width is
+ * one number in the benchmark names use it for all their widths (H = U, d_in = d_h = d_model, in = out). */
+static void instance_cfg(const instance *in, lrb_cfg *cfg)
+{
+    *cfg = in->f->c->cfg;
+    const lrb_layer *l = cfg->layer;
+    set_key(cfg, "L", in->L);
+    set_key(cfg, "B", in->B);
+    if (in->F)
+        set_key(cfg, "F", in->F);
+    const char *w = width_key(l);
+    set_key(cfg, w, in->D);
+    static const char *const tied_widths[] = {"U", "d_in", "d_model", "out"};
+    for (int i = 0; i < 4; i++)
+        if (lrb_key_index(l, tied_widths[i]) >= 0)
+            set_key(cfg, tied_widths[i], in->D);
+}
+
+static int64_t largest_tensor(const lrb_cfg *cfg)
+{
+    lrb_call call;
+    lrb_call_init(&call, cfg);
+    int64_t m = 0;
+    for (int i = 0; i < call.n; i++) {
+        int64_t n = lrb_spec_count(&call.spec[i]);
+        if (n > m)
+            m = n;
+    }
+    return m;
+}
+
+static void instance_name(const instance *in, char *buf, size_t len)
+{
+    const lrb_variant *v = in->f->v;
+    int n = snprintf(buf, len, "%s/%s.%s/L:%lld/B:%lld/D:%lld", in->f->name, v->backend, lrb_algo_name(v->algo),
+                     (long long)in->L, (long long)in->B, (long long)in->D);
+    if (in->F && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, "/F:%lld", (long long)in->F);
+}
+
+/* ---- one instance: set-up, conformance of the first call, timing --------------------------------------- */
+
+static const char *case_dist(const void *ctx, const char *input) { return lrb_case_dist(ctx, input); }
+
+/* Allocates and fills a bundle for the instance. */
+static int instance_setup(const instance *in, lrb_bundle *b, char *err, size_t errlen)
+{
+    lrb_cfg cfg;
+    instance_cfg(in, &cfg);
+    if (lrb_bundle_alloc(b, &cfg, err, errlen))
+        return -1;
+    lrb_params_init(&b->call, in->f->c->seed);
+    if (lrb_inputs_init(&b->call, in->f->c->seed, case_dist, in->f->c, err, errlen)) {
+        lrb_bundle_free(b);
+        return -1;
+    }
+    return 0;
+}
+
+/* Runs the variant once on poisoned outputs and compares output and final state with the layer's
+ * sequential reference on the same inputs. Returns 0, or -1 with a message starting "conformance:". */
+static int first_call_check(const instance *in, lrb_bundle *b, char *err, size_t errlen)
+{
+    char msg[512];
+    if (lrb_bundle_run(b, in->f->v, msg, sizeof msg)) {
+        snprintf(err, errlen, "conformance: first call: %s", msg);
+        return -1;
+    }
+    const lrb_variant *ref = lrb_variant_default(in->f->v->layer);
+    lrb_bundle r;
+    if (instance_setup(in, &r, msg, sizeof msg) || lrb_bundle_run(&r, ref, msg, sizeof msg)) {
+        snprintf(err, errlen, "conformance: reference run: %s", msg);
+        return -1;
+    }
+    /* the reference's float32 results become the oracle of this check */
+    int rc = 0;
+    for (int i = 0; i < b->call.n && rc == 0; i++) {
+        const lrb_tensor_spec *s = &b->call.spec[i];
+        if (s->role != LRB_OUTPUT && s->role != LRB_STATE)
+            continue;
+        int64_t n = lrb_spec_count(s);
+        b->ref[i] = malloc((size_t)n * sizeof(double));
+        if (!b->ref[i]) {
+            snprintf(err, errlen, "conformance: out of memory");
+            rc = -1;
+            break;
+        }
+        for (int64_t k = 0; k < n; k++)
+            b->ref[i][k] = (double)r.call.t[i][k];
+    }
+    if (rc == 0) {
+        lrb_tensor_result res[LRB_MAX_TENSORS];
+        double tol = lrb_tolerance_for(&b->call).rel_l2;
+        int nres = lrb_bundle_compare(b, tol, res);
+        for (int k = 0; k < nres; k++)
+            if (!res[k].m.pass) {
+                const lrb_tensor_spec *sp = &b->call.spec[res[k].spec_index];
+                lrb_metrics_describe(&res[k].m, res[k].tensor, sp->ndim, sp->shape, msg, sizeof msg);
+                snprintf(err, errlen, "conformance: differs from %s on the benchmark inputs: %s", ref->name, msg);
+                rc = -1;
+                break;
+            }
+    }
+    lrb_bundle_free(&r);
+    return rc;
+}
+
+static double triad_1t_bytes_per_s(void) { return roof_gbs[1][0] * 1e9; }
+
+static void bench_body(gb_state *st, void *user)
+{
+    const family *f = user;
+    int has_f = strcmp(f->v->layer, "rnn_wrapper") == 0;
+    instance in = {(family *)f, gb_range(st, 0), gb_range(st, 1), gb_range(st, 2), has_f ? gb_range(st, 3) : 0};
+    char err[1024];
+    if (!f->golden_ok) {
+        snprintf(err, sizeof err, "conformance: %s", f->golden_msg);
+        gb_skip_with_error(st, err);
+        return;
+    }
+    lrb_bundle b;
+    if (instance_setup(&in, &b, err, sizeof err)) {
+        gb_skip_with_error(st, err);
+        return;
+    }
+    if (first_call_check(&in, &b, err, sizeof err)) {
+        lrb_bundle_free(&b);
+        gb_skip_with_error(st, err);
+        return;
+    }
+    const lrb_variant *v = f->v;
+    int iy = -1;
+    for (int i = 0; i < b.call.n; i++)
+        if (b.call.spec[i].role == LRB_OUTPUT)
+            iy = i;
+    while (gb_keep_running(st)) {
+        v->fn(&b.call, v->algo);
+        /* keep the compiler from discarding the call's stores */
+        __asm__ volatile("" : : "r"(b.call.t[iy]) : "memory");
+    }
+    lrb_cx_shape sh;
+    lrb_cx_result cx;
+    lrb_cx_shape_from_cfg(&b.cfg, &sh);
+    lrb_cx_compute(&sh, &cx);
+    int64_t iters = gb_iterations(st), tokens = in.B * in.L;
+    gb_set_items_processed(st, iters * tokens);
+    gb_set_bytes_processed(st, iters * cx.bytes_min);
+    /* rate counters are divided by the measured time: bytes/s ÷ triad bytes/s */
+    gb_counter(st, "roofline_frac", (double)cx.bytes_min * (double)iters / triad_1t_bytes_per_s(), GB_COUNTER_RATE);
+    gb_counter(st, "mac_per_s", (double)cx.macs_total, GB_COUNTER_ITERATION_INVARIANT | GB_COUNTER_RATE);
+    gb_counter(st, "params", (double)cx.params, GB_COUNTER_DEFAULT);
+    gb_counter(st, "macs_dense", (double)cx.macs_dense, GB_COUNTER_DEFAULT);
+    gb_counter(st, "macs_total", (double)cx.macs_total, GB_COUNTER_DEFAULT);
+    gb_counter(st, "tokens", (double)tokens, GB_COUNTER_DEFAULT);
+    gb_counter(st, "bytes_min", (double)cx.bytes_min, GB_COUNTER_DEFAULT);
+    char label[160];
+    snprintf(label, sizeof label, "layer=%s variant=%s", v->layer, v->name);
+    gb_set_label(st, label);
+    lrb_bundle_free(&b);
+}
+
+/* ---- registration ------------------------------------------------------------------------------------- */
+
+static int register_all(const lrb_case_table *t)
+{
+    for (int ci = 0; ci < t->n; ci++) {
+        const lrb_case *c = &t->cases[ci];
+        if (c->tier != LRB_TIER_BENCH)
+            continue;
+        const lrb_layer *l = c->cfg.layer;
+        int is_scan = strcmp(l->name, "scan") == 0;
+        int64_t Ls[LRB_CASE_MAX_SWEEP], BDs[LRB_CASE_MAX_SWEEP];
+        int nL = c->n_sweep_L, nBD = c->n_sweep_BD;
+        memcpy(Ls, c->sweep_L, sizeof Ls);
+        memcpy(BDs, c->sweep_BD, sizeof BDs);
+        if (!nL)
+            Ls[nL++] = lrb_cfg_int(&c->cfg, "L");
+        if (!nBD)
+            BDs[nBD++] = 0;
+        const char *fname = strncmp(c->name, "bench/", 6) == 0 ? c->name + 6 : c->name;
+        for (int vi = 0; vi < lrb_num_variants; vi++) {
+            const lrb_variant *v = &lrb_variants[vi];
+            if (strcmp(v->layer, l->name) != 0 || !lrb_variant_supports(v, &c->cfg))
+                continue;
+            if (n_families == MAX_FAMILIES)
+                return -1;
+            family *f = &families[n_families++];
+            *f = (family){c, v, fname, 1, ""};
+            for (int a = 0; a < nL; a++)
+                for (int k = 0; k < nBD; k++) {
+                    instance in = {f, Ls[a], lrb_cfg_int(&c->cfg, "B"), 0, 0};
+                    const char *w = width_key(l);
+                    in.D = lrb_cfg_int(&c->cfg, w);
+                    if (is_scan && BDs[k]) {
+                        in.D = BDs[k] < 256 ? BDs[k] : 256;
+                        in.B = BDs[k] / in.D;
+                    }
+                    if (strcmp(l->name, "rnn_wrapper") == 0)
+                        in.F = lrb_cfg_int(&c->cfg, "F");
+                    lrb_cfg cfg;
+                    instance_cfg(&in, &cfg);
+                    if (largest_tensor(&cfg) > opt.cap)
+                        continue;
+                    if (n_instances == MAX_INSTANCES)
+                        return -1;
+                    instances[n_instances++] = in;
+                }
+        }
+    }
+    /* one Google Benchmark family per (bench case, variant), one argument tuple per instance */
+    for (int fi = 0; fi < n_families; fi++) {
+        family *f = &families[fi];
+        char name[160];
+        snprintf(name, sizeof name, "%s/%s.%s", f->name, f->v->backend, lrb_algo_name(f->v->algo));
+        gb_bench *gb = NULL;
+        for (int i = 0; i < n_instances; i++) {
+            const instance *in = &instances[i];
+            if (in->f != f)
+                continue;
+            if (!gb) {
+                gb = gb_register(name, bench_body, f);
+                static const char *const names4[] = {"L", "B", "D", "F"};
+                gb_arg_names(gb, names4, in->F ? 4 : 3);
+                gb_unit(gb, GB_US);
+                if (opt.fixed_iterations)
+                    gb_fixed_iterations(gb, opt.fixed_iterations);
+            }
+            int64_t args[4] = {in->L, in->B, in->D, in->F};
+            gb_args(gb, args, in->F ? 4 : 3);
+        }
+    }
+    return 0;
+}
+
+/* ---- start-up conformance of every variant on the tier-1 golden set ------------------------------------- */
+
+static void golden_gate(const lrb_case_table *t)
+{
+    lrb_check_opts o = {opt.golden, 1, NULL, NULL, NULL, NULL, NULL};
+    lrb_check_summary s;
+    int rc = lrb_check_run(t, &o, &s);
+    for (int fi = 0; fi < n_families; fi++) {
+        family *f = &families[fi];
+        int vi = (int)(f->v - lrb_variants);
+        if (rc < 0) {
+            f->golden_ok = 0;
+            snprintf(f->golden_msg, sizeof f->golden_msg, "the golden set could not be read (%s)", opt.golden);
+        } else if (s.ncases[vi] == 0 || s.nfailed[vi] > 0) {
+            f->golden_ok = 0;
+            snprintf(f->golden_msg, sizeof f->golden_msg, "%s failed %d of %d tier-1 golden cases", f->v->name,
+                     s.nfailed[vi], s.ncases[vi]);
+        }
+    }
+    fprintf(stderr, "lrb_bench: golden gate: %d case/variant pairs passed, %d failed\n", s.passed, s.failed);
+}
+
+/* ---- profile mode ---------------------------------------------------------------------------------------- */
+
+static int profile(void)
+{
+    regex_t re;
+    if (opt.filter && regcomp(&re, opt.filter, REG_EXTENDED | REG_NOSUB)) {
+        fprintf(stderr, "lrb_bench: --lrb-filter=%s: not a valid regular expression\n", opt.filter);
+        return 2;
+    }
+    int selected = 0, failed = 0;
+    for (int i = 0; i < n_instances; i++) {
+        const instance *in = &instances[i];
+        char name[192], err[1024];
+        instance_name(in, name, sizeof name);
+        if (opt.filter && regexec(&re, name, 0, NULL, 0) != 0)
+            continue;
+        selected++;
+        if (!in->f->golden_ok) {
+            printf("%-60s skipped: conformance: %s\n", name, in->f->golden_msg);
+            failed++;
+            continue;
+        }
+        lrb_bundle b;
+        if (instance_setup(in, &b, err, sizeof err) || first_call_check(in, &b, err, sizeof err)) {
+            printf("%-60s skipped: %s\n", name, err);
+            failed++;
+            continue;
+        }
+        const lrb_variant *v = in->f->v;
+        for (int w = 0; w < opt.warmup; w++)
+            v->fn(&b.call, v->algo);
+        char shape[96];
+        int n = snprintf(shape, sizeof shape, "L%lld.B%lld.D%lld", (long long)in->L, (long long)in->B,
+                         (long long)in->D);
+        if (in->F && n > 0 && (size_t)n < sizeof shape)
+            snprintf(shape + n, sizeof shape - (size_t)n, ".F%lld", (long long)in->F);
+        struct timespec t0, t1;
+        lrb_nvtx_push(v->name);
+        lrb_nvtx_push(shape);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        v->fn(&b.call, v->algo);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        lrb_nvtx_pop();
+        lrb_nvtx_pop();
+        double us = 1e6 * (double)(t1.tv_sec - t0.tv_sec) + 1e-3 * (double)(t1.tv_nsec - t0.tv_nsec);
+        printf("%-60s profiled: nvtx lrb@%s/%s, %.1f us\n", name, v->name, shape, us);
+        lrb_bundle_free(&b);
+    }
+    if (opt.filter)
+        regfree(&re);
+    printf("profile: %d instances selected, %d profiled, %d skipped (nvtx %s)\n", selected, selected - failed, failed,
+           lrb_nvtx_enabled() ? "on" : "off: built without the CUDA toolkit");
+    return selected == 0 ? 2 : failed ? 1 : 0;
+}
+
+/* ---- context --------------------------------------------------------------------------------------------- */
+
+static void add_context(void)
+{
+    char buf[256] = "unknown";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[512];
+        while (fgets(line, sizeof line, f))
+            if (strncmp(line, "model name", 10) == 0) {
+                const char *p = strchr(line, ':');
+                if (p) {
+                    p++;
+                    while (*p == ' ')
+                        p++;
+                    snprintf(buf, sizeof buf, "%s", p);
+                    buf[strcspn(buf, "\n")] = '\0';
+                }
+                break;
+            }
+        fclose(f);
+    }
+    gb_add_context("cpu_model", buf);
+    gb_add_context("isa", "scalar");
+    gb_add_context("threads", "1");
+    gb_add_context("compiler", __VERSION__);
+    gb_add_context("c_flags", LRB_C_FLAGS_STR);
+    gb_add_context("build_type", LRB_BUILD_TYPE);
+#ifdef LRB_HAVE_MXCSR
+    gb_add_context("ftz_daz", "on");
+#else
+    gb_add_context("ftz_daz", "off");
+#endif
+    gb_add_context("sweep", opt.sweep);
+    const char *commit = getenv("LRB_GIT_COMMIT"), *dirty = getenv("LRB_GIT_DIRTY");
+    gb_add_context("lrb_git_commit", commit && *commit ? commit : "unknown");
+    gb_add_context("lrb_git_dirty", dirty && *dirty ? dirty : "unknown");
+    gb_add_context("golden_version", LRB_GOLDEN_VERSION);
+    static const char *const keys[2][2] = {{"roofline_copy_1t_gbs", "roofline_copy_2t_gbs"},
+                                           {"roofline_triad_1t_gbs", "roofline_triad_2t_gbs"}};
+    for (int t = 0; t < 2; t++)
+        for (int th = 0; th < 2; th++) {
+            snprintf(buf, sizeof buf, "%.2f", roof_gbs[t][th]);
+            gb_add_context(keys[t][th], buf);
+        }
+}
+
+int main(int argc, char **argv)
+{
+    if (parse_lrb_flags(argc, argv))
+        return 2;
+#ifdef LRB_HAVE_MXCSR
+    /* decision 10: CPU timing runs flush denormals (FTZ) and treat them as zero (DAZ), and say so */
+    _mm_setcsr(_mm_getcsr() | 0x8040u);
+#endif
+    char path[1024], err[1024];
+    snprintf(path, sizeof path, "%s/cases.txt", LRB_GOLDEN_DIR);
+    lrb_case_table t;
+    if (lrb_cases_load(path, &t, err, sizeof err)) {
+        fprintf(stderr, "lrb_bench: %s\n", err);
+        return 2;
+    }
+    if (gb_init(&argc, argv))
+        return 2;
+    if (!opt.profile) {
+        if (roof_init()) {
+            fprintf(stderr, "lrb_bench: cannot allocate the roofline arrays\n");
+            return 2;
+        }
+        /* the roofline families run first, on the same quiet machine as what they are compared with */
+        static roof_bench roofs[4] = {{0, 1}, {0, 2}, {1, 1}, {1, 2}};
+        for (int i = 0; i < 4; i++) {
+            char name[64];
+            snprintf(name, sizeof name, "roofline/%s/threads:%d", roofs[i].triad ? "triad" : "copy",
+                     roofs[i].threads);
+            gb_bench *gb = gb_register(name, roof_body, &roofs[i]);
+            gb_use_manual_time(gb);
+            gb_unit(gb, GB_US);
+            if (opt.fixed_iterations)
+                gb_fixed_iterations(gb, opt.fixed_iterations);
+        }
+    }
+    if (register_all(&t)) {
+        fprintf(stderr, "lrb_bench: too many benchmark families or instances\n");
+        return 2;
+    }
+    golden_gate(&t);
+    if (opt.profile)
+        return profile();
+    add_context();
+    gb_run();
+    gb_shutdown();
+    lrb_cases_free(&t);
+    return 0;
+}
