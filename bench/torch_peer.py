@@ -22,11 +22,21 @@ usage: torch_peer.py [--out FILE.json] [--sweep ci|full] [--reps N] [--min-time 
 Without --out the JSON goes to stdout and the progress lines to stderr.
 Without PyTorch it writes nothing, says so and exits 0 (the report then notes the absence).
 
-Skip rule (keeps `--sweep ci` within about 3 minutes on 2 cores): every instance gets a modelled time per
-call (constants measured on this machine's class of CPU, see `estimate_call_s`); an instance whose modelled
-call exceeds the sweep's per-call budget (ci 0.25 s, full 2.0 s) is not run, and a line says so. In
-practice this removes only torch.seq at long L, where the Python loop's ~8 µs per step dominates
-(L = 65536 is ~0.5 s per call). Everything else runs with at least one call per repetition.
+Timing follows Google Benchmark: after a warm-up call, the first repetition grows its iteration count until
+one batch lasts >= --min-time, later repetitions reuse that count; at least one call per repetition, so
+slow instances simply run fewer iterations. real_time is wall time per call; cpu_time is this thread's CPU
+time per call, as GB measures it (with --threads > 1 torch's worker threads are not in it). Subnormals are
+flushed (torch.set_flush_denormal), as lrb's CPU timing runs do (decision 10); recorded as ftz_daz.
+
+Skip rule: every instance gets a modelled time per call (`estimate_call_s`: ~8 µs of Python/dispatch per
+loop step for torch.seq plus per-float terms; Upper/Lower per level and per padded float; constants
+measured with PyTorch 1.13 on one core and rounded up). An instance whose modelled call exceeds the
+sweep's per-call budget (ci 0.25 s, full 2.0 s; --call-budget) is not run, and a line "skip <name>: ..."
+says so (the context's `skipped` lists them). With today's shapes and element caps nothing is skipped: the most expensive calls
+are torch.ul of lru/brwkv at L = 16384 in ci (modelled 0.19 s, measured ~0.13 s) and torch.ul of scan at
+L = 65536, B·D = 256 in full (modelled 1.3 s, measured 1.0 s; torch.seq of lru at L = 65536 is 0.7 s); the
+modelled totals are ~55 s for ci (measured 55 s on 2 cores) and ~9 min for full. The budget is the guard
+that keeps ci within 3 minutes if shapes are added.
 """
 
 import argparse
@@ -57,15 +67,16 @@ SANITY_TOL = 1e-4
 SEQ_STEP_S = 8e-6
 SEQ_FLOAT_S = 0.6e-9
 UL_LEVEL_S = 30e-6
-UL_FLOAT_LEVEL_S = 2.5e-9
+UL_FLOAT_LEVEL_S = 5e-9  # ~1.5 ns in cache, ~4.7 ns at 2^24 floats (fresh pages per level)
 ELEMWISE_FLOAT_S = 5e-9
+CALL_S = 5e-6  # the cheapest call (L = 1 scan) still costs a few µs of dispatch
+
+
+LOG = sys.stdout  # progress lines; stderr when the JSON goes to stdout
 
 
 def log(msg):
     print(msg, file=LOG, flush=True)
-
-
-LOG = sys.stdout
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -236,11 +247,11 @@ def scan_cost_s(alg, B, L, C):
 def estimate_call_s(inst):
     fam, alg, L, B, D = inst["family"], inst["alg"], inst["L"], inst["B"], inst["D"]
     if fam == "scan":
-        return scan_cost_s(alg, B, L, D)
+        return CALL_S + scan_cost_s(alg, B, L, D)
     if fam == "scan_cplx":
-        return scan_cost_s(alg, B, L, 2 * D) + ELEMWISE_FLOAT_S * 4 * B * L * D
+        return CALL_S + scan_cost_s(alg, B, L, 2 * D) + ELEMWISE_FLOAT_S * 4 * B * L * D
     chans = {"slru": D, "lru": 2 * D, "brwkv": 2 * D}[inst["layer_of_inner"]]
-    one = scan_cost_s(alg, B, L, chans) + ELEMWISE_FLOAT_S * 8 * B * L * D
+    one = CALL_S + scan_cost_s(alg, B, L, chans) + ELEMWISE_FLOAT_S * 8 * B * L * D
     return one * inst.get("F", 1)
 
 
@@ -273,7 +284,7 @@ def build_instances(sweep, only_small):
 
 
 def make_call(torch, g, inst, param_cache):
-    """Build the instance's inputs and return (call, n_floats_out)."""
+    """Build the instance's parameters (cached per shape) and inputs; return a no-argument call."""
     fam, scan, L, B, D = inst["family"], SCANS[inst["alg"]], inst["L"], inst["B"], inst["D"]
     if fam in ("scan", "scan_cplx"):
         cplx = fam == "scan_cplx"
@@ -373,42 +384,53 @@ def time_instance(fn, min_time, reps):
     return results
 
 
-def rows_for(inst, fam_idx, inst_idx, results, reps):
-    us = 1e6
-    tokens = inst["B"] * inst["L"]
-    base = dict(family_index=fam_idx, per_family_instance_index=inst_idx, run_name=inst["name"],
-                repetitions=reps, threads=1)
-    label = f"layer={inst['layer']} variant={inst['layer']}.torch.{inst['alg']}"
-    counters = dict(params=inst["params"], tokens=tokens)
+def gb_row(inst, run_type, reps, iterations, real_us, cpu_us, extra, repetition_index=None, aggregate=None):
+    """One benchmarks[] entry, keys in the order Google Benchmark 1.7.1's JSON reporter writes them."""
+    r = dict(name=inst["name"] + (f"_{aggregate[0]}" if aggregate else ""),
+             family_index=inst["family_index"], per_family_instance_index=inst["instance_index"],
+             run_name=inst["name"], run_type=run_type, repetitions=reps)
+    if repetition_index is not None:
+        r["repetition_index"] = repetition_index
+    r["threads"] = 1
+    if aggregate:
+        r["aggregate_name"], r["aggregate_unit"] = aggregate
+    r.update(iterations=iterations, real_time=real_us, cpu_time=cpu_us, time_unit="us")
+    r.update(extra)
+    return r
+
+
+def label_of(inst):
+    return f"layer={inst['layer']} variant={inst['layer']}.torch.{inst['alg']}"
+
+
+def rows_for(inst, results, reps):
+    tokens = inst["B"] * inst["L"]  # items = tokens = B·L per call (bench/FORMAT.md)
     rows = []
     for i, (iters, real, cpu) in enumerate(results):
         rt = real / iters
-        rows.append(dict(name=inst["name"], **base, run_type="iteration", repetition_index=i,
-                         iterations=iters, real_time=rt * us, cpu_time=cpu / iters * us, time_unit="us",
-                         items_per_second=tokens / rt, label=label, **counters))
+        extra = dict(items_per_second=tokens / rt, label=label_of(inst), params=inst["params"], tokens=tokens)
+        rows.append(gb_row(inst, "iteration", reps, iters, rt * 1e6, cpu / iters * 1e6, extra, repetition_index=i))
     if len(rows) < 2:  # GB reports aggregates only for two or more repetitions
         return rows
     keys = ["real_time", "cpu_time", "items_per_second", "params", "tokens"]
     cols = {k: [r[k] for r in rows] for k in keys}
     mean = {k: statistics.fmean(v) for k, v in cols.items()}
-    sd = {k: statistics.stdev(v) for k, v in cols.items()}  # sample stddev, as GB
-    aggs = [("mean", "time", mean), ("median", "time", {k: statistics.median(v) for k, v in cols.items()}),
-            ("stddev", "time", sd),
-            ("cv", "percentage", {k: (sd[k] / mean[k] if mean[k] else 0.0) for k in keys})]  # cv as a fraction
-    for aname, unit, vals in aggs:
-        rows.append(dict(name=f"{inst['name']}_{aname}", **base, run_type="aggregate", aggregate_name=aname,
-                         aggregate_unit=unit, iterations=len(results), real_time=vals["real_time"],
-                         cpu_time=vals["cpu_time"], time_unit="us", items_per_second=vals["items_per_second"],
-                         label=label, params=vals["params"], tokens=vals["tokens"]))
+    sd = {k: statistics.stdev(v) for k, v in cols.items()}  # sample standard deviation, as GB
+    aggs = [(("mean", "time"), mean),
+            (("median", "time"), {k: statistics.median(v) for k, v in cols.items()}),
+            (("stddev", "time"), sd),
+            (("cv", "percentage"), {k: (sd[k] / mean[k] if mean[k] else 0.0) for k in keys})]  # a fraction, as GB
+    for agg, v in aggs:
+        extra = dict(items_per_second=v["items_per_second"], label=label_of(inst), params=v["params"],
+                     tokens=v["tokens"])
+        rows.append(gb_row(inst, "aggregate", reps, len(results), v["real_time"], v["cpu_time"], extra,
+                           aggregate=agg))
     return rows
 
 
-def error_row(inst, fam_idx, inst_idx, reps, msg):
-    return dict(name=inst["name"], family_index=fam_idx, per_family_instance_index=inst_idx,
-                run_name=inst["name"], run_type="iteration", repetitions=reps, repetition_index=0, threads=1,
-                iterations=0, real_time=0.0, cpu_time=0.0, time_unit="us",
-                label=f"layer={inst['layer']} variant={inst['layer']}.torch.{inst['alg']}",
-                error_occurred=True, error_message=msg)
+def error_row(inst, reps, msg):
+    return gb_row(inst, "iteration", reps, 0, 0.0, 0.0,
+                  dict(label=label_of(inst), error_occurred=True, error_message=msg), repetition_index=0)
 
 
 def cpuinfo():
@@ -470,6 +492,8 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
     ap.add_argument("--only-small", action="store_true", help="only L <= 256 and the seed configuration")
     ap.add_argument("--filter", help="regular expression on the benchmark name (re.search)")
+    ap.add_argument("--call-budget", type=float,
+                    help="skip instances modelled above this many seconds per call (default 0.25 ci, 2.0 full)")
     ap.add_argument("--list", action="store_true", help="list instances and skip decisions, run nothing")
     a = ap.parse_args(argv)
     if a.out is None:
@@ -498,7 +522,7 @@ def main(argv=None):
     insts = build_instances(a.sweep, a.only_small)
     if a.filter:
         insts = [i for i in insts if re.search(a.filter, i["name"])]
-    budget = CALL_BUDGET_S[a.sweep]
+    budget = a.call_budget if a.call_budget is not None else CALL_BUDGET_S[a.sweep]
     run, skipped = [], []
     for inst in insts:
         inst["params"] = (param_count("scan", 0, 0, inst["D"], inst["family"] == "scan_cplx")
@@ -507,7 +531,7 @@ def main(argv=None):
         est = estimate_call_s(inst)
         inst["est_s"] = est
         if est > budget:
-            reason = f"modelled {est:.3f} s per call > {a.sweep} budget {budget} s"
+            reason = f"modelled {est:.3g} s per call > budget {budget:g} s"
             skipped.append(dict(name=inst["name"], reason=reason))
             log(f"skip {inst['name']}: {reason}")
         else:
@@ -539,13 +563,13 @@ def main(argv=None):
         for inst in run:
             if inst["family"] in bad:
                 msg = f"conformance: torch.seq and torch.ul disagree (rel_l2 {san[inst['family']]:.2e})"
-                benchmarks.append(error_row(inst, inst["family_index"], inst["instance_index"], reps, msg))
+                benchmarks.append(error_row(inst, reps, msg))
                 log(f"{inst['name']}: {msg}")
                 continue
             call = make_call(torch, g, inst, cache)
             res = time_instance(call, min_time, reps)
             del call
-            benchmarks.extend(rows_for(inst, inst["family_index"], inst["instance_index"], res, reps))
+            benchmarks.extend(rows_for(inst, res, reps))
             med = statistics.median(r / n for n, r, _ in res) * 1e6
             log(f"{inst['name']:<48} {med:12.1f} us  ({res[0][0]} it x {reps})")
 
