@@ -34,7 +34,7 @@ echo "=== machine"
 {
     echo "{"
     echo "  \"git_commit\": \"$(git rev-parse HEAD 2>/dev/null || echo unknown)\","
-    echo "  \"git_dirty\": $( [ -z "$(git status --porcelain 2>/dev/null)" ] && echo false || echo true ),"
+    echo "  \"git_dirty\": $( [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && echo false || echo true ),"
     echo "  \"cpu_model\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')\","
     echo "  \"nproc\": $(nproc),"
     echo "  \"compiler\": \"$(cc --version | head -n1)\","
@@ -82,7 +82,7 @@ cat "$out"/complexity_seq_lens.txt
 
 echo "=== benchmarks: $sweep sweep, $reps repetitions (lrb_bench; roofline measured in the same run)"
 export LRB_GIT_COMMIT="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
-export LRB_GIT_DIRTY="$( [ -z "$(git status --porcelain 2>/dev/null)" ] && echo false || echo true )"
+export LRB_GIT_DIRTY="$( [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && echo false || echo true )"
 t0=$(date +%s)
 build/release/lrb_bench --lrb-sweep=$sweep --benchmark_repetitions=$reps --benchmark_min_time=$min_time \
     --benchmark_min_warmup_time=0.02 --benchmark_enable_random_interleaving=true \
