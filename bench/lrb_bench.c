@@ -10,7 +10,7 @@
  * NaN-poisoned outputs and is compared with the layer's scalar sequential reference on the same inputs.
  *
  * lrb flags (stripped before Google Benchmark parses the rest; only the --lrb-x=value form):
- *   --lrb-sweep=ci|full        element cap of an instance's largest tensor: 2^20 (ci, default) or 2^24
+ *   --lrb-sweep=ci|full        element cap of an instance's largest tensor: 2^21 (ci, default) or 2^26
  *   --lrb-profile              profile mode: warm-up, then exactly one call per selected instance inside
  *                              NVTX ranges (domain lrb, range <layer>.<backend>.<algorithm>, nested shape
  *                              range L<L>.B<B>.D<D>); no timing loop
@@ -18,6 +18,10 @@
  *   --lrb-warmup=N             profile mode: warm-up calls before the profiled one (default 3)
  *   --lrb-fixed-iterations=N   every benchmark runs exactly N iterations (callgrind gate)
  *   --lrb-golden=DIR           golden set for the start-up conformance check (default: the source tree's)
+ *   --lrb-manual-time          time CPU variants per call with the wall clock (the manual-time path that
+ *                              GPU variants use through their lrb_timed_fn hook, with CUDA events)
+ *   --lrb-cold-cache           flush the caches before every timed call (CPU: write a 64 MiB buffer; GPU
+ *                              variants: their hook's L2 flush); implies manual time; the flush is not timed
  *   --lrb-no-golden-gate       skip that check (instruction counting under valgrind only, where it would
  *                              dominate the run; the first-call check against the reference still runs,
  *                              and the context says golden_gate=skipped)
@@ -69,7 +73,8 @@ static struct {
     int64_t fixed_iterations;
     const char *golden;
     int golden_gate;
-} opt = {1 << 20, "ci", 0, NULL, 3, 0, LRB_GOLDEN_DIR, 1};
+    int manual_time, cold_cache;
+} opt = {1 << 21, "ci", 0, NULL, 3, 0, LRB_GOLDEN_DIR, 1, 0, 0};
 
 static int parse_lrb_flags(int argc, char **argv)
 {
@@ -82,10 +87,10 @@ static int parse_lrb_flags(int argc, char **argv)
         size_t klen = eq ? (size_t)(eq - a) : strlen(a);
 #define IS(k) (klen == strlen(k) && strncmp(a, k, klen) == 0)
         if (IS("--lrb-sweep") && v && !strcmp(v, "ci")) {
-            opt.cap = (int64_t)1 << 20;
+            opt.cap = (int64_t)1 << 21;
             opt.sweep = "ci";
         } else if (IS("--lrb-sweep") && v && !strcmp(v, "full")) {
-            opt.cap = (int64_t)1 << 24;
+            opt.cap = (int64_t)1 << 26;
             opt.sweep = "full";
         } else if (IS("--lrb-profile") && !v) {
             opt.profile = 1;
@@ -99,11 +104,15 @@ static int parse_lrb_flags(int argc, char **argv)
             opt.golden = v;
         } else if (IS("--lrb-no-golden-gate") && !v) {
             opt.golden_gate = 0;
+        } else if (IS("--lrb-manual-time") && !v) {
+            opt.manual_time = 1;
+        } else if (IS("--lrb-cold-cache") && !v) {
+            opt.cold_cache = opt.manual_time = 1;
         } else {
             fprintf(stderr,
                     "lrb_bench: %s: unknown or malformed lrb flag (expected --lrb-sweep=ci|full, --lrb-profile, "
                     "--lrb-filter=REGEX, --lrb-warmup=N, --lrb-fixed-iterations=N, --lrb-golden=DIR, "
-                    "--lrb-no-golden-gate)\n",
+                    "--lrb-no-golden-gate, --lrb-manual-time, --lrb-cold-cache)\n",
                     a);
             return -1;
         }
@@ -350,6 +359,45 @@ static int first_call_check(const instance *in, lrb_bundle *b, char *err, size_t
 
 static double triad_1t_bytes_per_s(void) { return roof_gbs[1][0] * 1e9; }
 
+/* ---- manual time: the lrb_timed_fn of CPU variants ------------------------------------------------------- */
+
+#define FLUSH_BYTES ((size_t)64 << 20) /* twice the largest L3 of the build machines */
+static unsigned char *flush_buf;
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Wall-clock time of n calls, each after an (untimed) cache flush when asked. */
+static int cpu_timed(const lrb_variant *v, const lrb_call *call, int64_t n, int flush, double *seconds)
+{
+    double total = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (flush) {
+            if (!flush_buf && !(flush_buf = malloc(FLUSH_BYTES)))
+                return LRB_ENOMEM;
+            memset(flush_buf, (int)(i & 0xff), FLUSH_BYTES);
+            __asm__ volatile("" : : "r"(flush_buf) : "memory");
+        }
+        double t0 = now_s();
+        int rc = v->fn(call, v->algo);
+        __asm__ volatile("" : : "r"(call) : "memory");
+        total += now_s() - t0;
+        if (rc)
+            return rc;
+    }
+    *seconds = total;
+    return LRB_OK;
+}
+
+static lrb_timed_fn timer_of(const lrb_variant *v)
+{
+    return v->timed ? v->timed : opt.manual_time ? cpu_timed : NULL;
+}
+
 static void bench_body(gb_state *st, void *user)
 {
     const family *f = user;
@@ -389,10 +437,24 @@ static void bench_body(gb_state *st, void *user)
     for (int i = 0; i < b.call.n; i++)
         if (b.call.spec[i].role == LRB_OUTPUT)
             iy = i;
-    while (gb_keep_running(st)) {
-        v->fn(&b.call, v->algo);
-        /* keep the compiler from discarding the call's stores */
-        __asm__ volatile("" : : "r"(b.call.t[iy]) : "memory");
+    lrb_timed_fn timed = timer_of(v);
+    if (timed) {
+        while (gb_keep_running(st)) {
+            double sec = 0;
+            int rc = timed(v, &b.call, 1, opt.cold_cache, &sec);
+            if (rc) {
+                lrb_bundle_free(&b);
+                gb_skip_with_error(st, "the timed call failed");
+                return;
+            }
+            gb_set_iteration_time(st, sec);
+        }
+    } else {
+        while (gb_keep_running(st)) {
+            v->fn(&b.call, v->algo);
+            /* keep the compiler from discarding the call's stores */
+            __asm__ volatile("" : : "r"(b.call.t[iy]) : "memory");
+        }
     }
     lrb_cx_shape sh;
     lrb_cx_result cx;
@@ -478,6 +540,8 @@ static int register_all(const lrb_case_table *t)
                 static const char *const names4[] = {"L", "B", "D", "F"};
                 gb_arg_names(gb, names4, in->F ? 4 : 3);
                 gb_unit(gb, GB_US);
+                if (timer_of(f->v))
+                    gb_use_manual_time(gb);
                 if (opt.fixed_iterations)
                     gb_fixed_iterations(gb, opt.fixed_iterations);
             }
@@ -599,6 +663,9 @@ static void add_context(void)
     gb_add_context("ftz_daz", "off");
 #endif
     gb_add_context("sweep", opt.sweep);
+    gb_add_context("timing", opt.manual_time ? "manual: wall clock per call (CPU), the variant's hook otherwise"
+                                             : "library loop (CPU); the variant's hook for GPU variants");
+    gb_add_context("l2_policy", opt.cold_cache ? "cold: caches flushed before every timed call" : "warm");
     const char *commit = getenv("LRB_GIT_COMMIT"), *dirty = getenv("LRB_GIT_DIRTY");
     gb_add_context("lrb_git_commit", commit && *commit ? commit : "unknown");
     gb_add_context("lrb_git_dirty", dirty && *dirty ? dirty : "unknown");

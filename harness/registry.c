@@ -15,16 +15,14 @@ static int glru_parallel_ok(const lrb_cfg *cfg)
     return lrb_cfg_int(cfg, "true_recurrence") == 0;
 }
 
-#define REF4(layer, fn, sup)                                                                                           \
-    {layer ".ref.seq", layer, "ref", LRB_SEQ, fn, NULL}, {layer ".ref.ul", layer, "ref", LRB_UL, fn, sup},             \
-        {layer ".ref.blelloch", layer, "ref", LRB_BLELLOCH, fn, sup},                                                  \
-    {                                                                                                                  \
-        layer ".ref.chunked", layer, "ref", LRB_CHUNKED, fn, sup                                                       \
-    }
-#define REF_DIRECT(layer, fn)                                                                                          \
-    {                                                                                                                  \
-        layer ".ref.direct", layer, "ref", LRB_DIRECT, fn, NULL                                                        \
-    }
+/* clang-format off */
+#define REF4(layer, fn, sup)                                                  \
+    {layer ".ref.seq", layer, "ref", LRB_SEQ, fn, NULL, NULL},                \
+    {layer ".ref.ul", layer, "ref", LRB_UL, fn, sup, NULL},                   \
+    {layer ".ref.blelloch", layer, "ref", LRB_BLELLOCH, fn, sup, NULL},       \
+    {layer ".ref.chunked", layer, "ref", LRB_CHUNKED, fn, sup, NULL}
+#define REF_DIRECT(layer, fn) {layer ".ref.direct", layer, "ref", LRB_DIRECT, fn, NULL, NULL}
+/* clang-format on */
 
 const lrb_variant lrb_variants[] = {
     REF4("scan", lrb_ref_scan, NULL),

@@ -8,6 +8,17 @@
 
 #include "lrb_call.h"
 
+struct lrb_variant;
+
+/* Timing hook: runs n back-to-back calls of the variant on `call` and returns their elapsed time in
+ * *seconds, flushing the caches before each call when `flush` (the flushes are not counted). GPU variants
+ * implement it with CUDA events around the launches (device time; the flush is a memset of a buffer of
+ * twice the L2 size on the same stream). CPU variants leave it NULL: the benchmark times them with Google
+ * Benchmark's own loop, or with lrb_bench's wall-clock implementation under --lrb-manual-time or
+ * --lrb-cold-cache. Returns 0, or an LRB_E* code. */
+typedef int (*lrb_timed_fn)(const struct lrb_variant *v, const lrb_call *call, int64_t n, int flush,
+                            double *seconds);
+
 typedef struct lrb_variant {
     const char *name;    /* e.g. "lru.ref.seq" */
     const char *layer;   /* e.g. "lru" */
@@ -17,6 +28,7 @@ typedef struct lrb_variant {
     /* NULL when every configuration of the layer is supported; otherwise returns 0 for a
      * configuration the variant cannot run (e.g. glru true_recurrence with a parallel scan). */
     int (*supports)(const lrb_cfg *cfg);
+    lrb_timed_fn timed; /* NULL: timed by the benchmark's loop (see lrb_timed_fn) */
 } lrb_variant;
 
 extern const lrb_variant lrb_variants[];

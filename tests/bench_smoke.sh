@@ -40,6 +40,17 @@ for k in ("cpu_model", "isa", "roofline_triad_1t_gbs", "ftz_daz", "sweep", "gold
     assert k in ctx, f"context lacks {k}"
 assert len([b for b in rows if b["run_name"] == "lru/ref.seq/L:16/B:1/D:64"]) == 2, "repetitions"
 PY
+# the manual-time path (what GPU variants use through their timing hook) with cold caches
+"$bench" --lrb-cold-cache --lrb-no-golden-gate --benchmark_filter='^scan/ref\.seq/L:256/B:1/' \
+    --benchmark_min_time=0.01 --benchmark_out="$tmp/cold.json" --benchmark_out_format=json > "$tmp/cold.log" 2>&1
+/usr/bin/python3 - "$tmp/cold.json" <<'PY' && ok || bad "manual time / cold cache"
+import json, sys
+d = json.load(open(sys.argv[1]))
+rows = [b for b in d["benchmarks"] if b["run_type"] == "iteration" and not b["name"].startswith("roofline")]
+assert [b["name"] for b in rows] == ["scan/ref.seq/L:256/B:1/D:256/manual_time"], [b["name"] for b in rows]
+assert not rows[0].get("error_occurred") and rows[0]["real_time"] > 0, rows[0]
+assert d["context"]["l2_policy"].startswith("cold") and d["context"]["golden_gate"] == "skipped", d["context"]
+PY
 "$bench" --bogus-flag > /dev/null 2>&1 && bad "an unknown flag was accepted" || ok
 "$bench" --lrb-bogus=1 > /dev/null 2>&1 && bad "an unknown lrb flag was accepted" || ok
 
