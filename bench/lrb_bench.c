@@ -16,7 +16,8 @@
  *                              range L<L>.B<B>.D<D>); no timing loop
  *   --lrb-filter=REGEX         profile mode: instances whose benchmark name matches (POSIX ERE)
  *   --lrb-warmup=N             profile mode: warm-up calls before the profiled one (default 3)
- *   --lrb-fixed-iterations=N   every benchmark runs exactly N iterations (callgrind gate)
+ *   --lrb-fixed-iterations=N   every benchmark runs exactly N iterations (callgrind gate); no roofline is
+ *                              measured then (no roofline_frac counter)
  *   --lrb-golden=DIR           golden set for the start-up conformance check (default: the source tree's)
  *   --lrb-manual-time          time CPU variants per call with the wall clock (the manual-time path that
  *                              GPU variants use through their lrb_timed_fn hook, with CUDA events)
@@ -464,7 +465,9 @@ static void bench_body(gb_state *st, void *user)
     gb_set_items_processed(st, iters * tokens);
     gb_set_bytes_processed(st, iters * cx.bytes_min);
     /* rate counters are divided by the measured time: bytes/s ÷ triad bytes/s */
-    gb_counter(st, "roofline_frac", (double)cx.bytes_min * (double)iters / triad_1t_bytes_per_s(), GB_COUNTER_RATE);
+    if (roof_gbs[1][0] > 0)
+        gb_counter(st, "roofline_frac", (double)cx.bytes_min * (double)iters / triad_1t_bytes_per_s(),
+                   GB_COUNTER_RATE);
     gb_counter(st, "mac_per_s", (double)cx.macs_total, GB_COUNTER_ITERATION_INVARIANT | GB_COUNTER_RATE);
     gb_counter(st, "params", (double)cx.params, GB_COUNTER_DEFAULT);
     gb_counter(st, "macs_dense", (double)cx.macs_dense, GB_COUNTER_DEFAULT);
@@ -673,7 +676,7 @@ static void add_context(void)
     gb_add_context("golden_gate", opt.golden_gate ? "passed variants only" : "skipped");
     static const char *const keys[2][2] = {{"roofline_copy_1t_gbs", "roofline_copy_2t_gbs"},
                                            {"roofline_triad_1t_gbs", "roofline_triad_2t_gbs"}};
-    for (int t = 0; t < 2; t++)
+    for (int t = 0; t < 2 && roof_gbs[1][0] > 0; t++)
         for (int th = 0; th < 2; th++) {
             snprintf(buf, sizeof buf, "%.2f", roof_gbs[t][th]);
             gb_add_context(keys[t][th], buf);
@@ -697,7 +700,8 @@ int main(int argc, char **argv)
     }
     if (gb_init(&argc, argv))
         return 2;
-    if (!opt.profile) {
+    /* fixed-iteration runs count instructions (callgrind): no roofline there, it would dominate the count */
+    if (!opt.profile && !opt.fixed_iterations) {
         if (roof_init()) {
             fprintf(stderr, "lrb_bench: cannot allocate the roofline arrays\n");
             return 2;

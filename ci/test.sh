@@ -36,8 +36,9 @@ build_and_test() { # PRESET [ctest args...]
 
 build_and_test release
 # The sanitizer build runs every suite; the oracle regeneration and the tier-2 long cases (pure NumPy
-# and already run by the release build) are left to the release build.
-build_and_test asan -E 'golden\.(regenerate|tier2_.*)'
+# and already run by the release build) are left to the release build, and so is the callgrind gate
+# (instruction counts belong to the release binary, and ASan does not run under valgrind).
+build_and_test asan -E 'golden\.(regenerate|tier2_.*)|gate\.callgrind'
 
 echo "=== fuzz: .npy reader (libFuzzer, ASan+UBSan, 60 s)"
 fuzz_bin=build/fuzz_npy
