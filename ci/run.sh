@@ -40,6 +40,11 @@ echo "=== machine"
     echo "  \"compiler\": \"$(cc --version | head -n1)\","
     echo "  \"build_type\": \"Release\","
     echo "  \"c_flags\": \"-std=c11 -O3 -ffp-contract=off\","
+    if command -v nvidia-smi > /dev/null 2>&1; then
+        # read-only queries: the device's settings are never changed
+        q=$(nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.limit,temperature.gpu,persistence_mode,mig.mode.current --format=csv,noheader 2>/dev/null | head -n1)
+        echo "  \"gpu\": \"${q//\"/}\","
+    fi
     echo "  \"golden_version\": \"$(cat golden/VERSION)\""
     echo "}"
 } > "$out"/context.json
