@@ -13,7 +13,7 @@
 #      not the revision's spelling, which may hold "/" or "~"), configured with `cmake --preset release`
 #      and built with `--target lrb_bench`. Existing worktrees of the same sha are reused (incremental
 #      builds); remove them with `git worktree remove build/ab/<sha>`. Only committed code is compared.
-#   2. For round in 1..rounds: run A, then B, each with
+#   2. For round in 1..rounds: run A then B (odd rounds) or B then A (even rounds), each with
 #        --benchmark_repetitions=reps --benchmark_enable_random_interleaving=true
 #        --benchmark_min_time=0.1 --benchmark_min_warmup_time=0.1
 #        --benchmark_display_aggregates_only=true --benchmark_out=<side>.r<round>.json
@@ -125,9 +125,15 @@ run_side() {
 }
 
 a_files=(); b_files=()
+# A B, then B A, then A B ...: a steady drift of the machine (thermal, neighbours) then weighs on both
+# sides alike instead of always favouring the side that runs first
 for round in $(seq 1 "$rounds"); do
-    run_side a "$bin_a" "$round"; a_files+=("$res/a.r$round.json")
-    run_side b "$bin_b" "$round"; b_files+=("$res/b.r$round.json")
+    if [ $((round % 2)) -eq 1 ]; then
+        run_side a "$bin_a" "$round"; run_side b "$bin_b" "$round"
+    else
+        run_side b "$bin_b" "$round"; run_side a "$bin_a" "$round"
+    fi
+    a_files+=("$res/a.r$round.json"); b_files+=("$res/b.r$round.json")
 done
 
 "$py" ci/perf_gate.py --merge "$res/a.json" "${a_files[@]}" || exit 2
