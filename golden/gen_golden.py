@@ -477,33 +477,14 @@ class Regime:
         if tok == "kr0":
             self.kr0 = True
             return "kr0"
-        if tok.startswith("td"):
-            if tok == "tdmix":
-                self.td = "mix"
-                return "td"
-            v = _signed(tok, "td")
-            if v is not None and v in TD_VALUES:
-                self.td = v
-                return "td"
-            return None
-        if tok.startswith("tf"):
-            if tok == "tfmix":
-                self.tf = "mix"
-                return "tf"
-            v = _signed(tok, "tf")
-            if v is not None and v in TF_VALUES:
-                self.tf = v
-                return "tf"
-            return None
-        if tok.startswith("gb"):
-            if tok == "gbmix":
-                self.gb = "mix"
-                return "gb"
-            v = _signed(tok, "gb")
-            if v is not None and v in GB_VALUES:
-                self.gb = v
-                return "gb"
-            return None
+        # time_decay, time_first, gate bias: "<prefix>mix" or "<prefix><signed value of the table>"
+        for group, values in (("td", TD_VALUES), ("tf", TF_VALUES), ("gb", GB_VALUES)):
+            if tok.startswith(group):
+                v = "mix" if tok == group + "mix" else _signed(tok, group)
+                if v != "mix" and (v is None or v not in values):
+                    return None
+                setattr(self, group, v)
+                return group
         return None
 
 
