@@ -42,8 +42,14 @@ echo "=== machine"
     echo "  \"c_flags\": \"-std=c11 -O3 -ffp-contract=off\","
     if command -v nvidia-smi > /dev/null 2>&1; then
         # read-only queries: the device's settings are never changed
-        q=$(nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.limit,temperature.gpu,persistence_mode,mig.mode.current --format=csv,noheader 2>/dev/null | head -n1)
-        echo "  \"gpu\": \"${q//\"/}\","
+        # one key per field, named as reports/render.py and bench/FORMAT.md expect them
+        IFS=, read -r g_name g_drv g_clk g_max g_pow g_temp g_pers g_mig < <(nvidia-smi \
+            --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.limit,temperature.gpu,persistence_mode,mig.mode.current \
+            --format=csv,noheader,nounits 2>/dev/null | head -n1)
+        for kv in "gpu_name=$g_name" "gpu_driver=$g_drv" "gpu_clock_mhz=$g_clk" "gpu_max_clock_mhz=$g_max" \
+                  "gpu_power_limit=$g_pow" "gpu_temperature_c=$g_temp" "gpu_persistence=$g_pers" "gpu_mig=$g_mig"; do
+            v=${kv#*=}; v=${v# }; echo "  \"${kv%%=*}\": \"${v//\"/}\","
+        done
     fi
     echo "  \"golden_version\": \"$(cat golden/VERSION)\""
     echo "}"
