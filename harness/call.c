@@ -181,6 +181,6 @@ void lrb_call_init(lrb_call *call, const lrb_cfg *cfg)
 
 const char *lrb_algo_name(lrb_algo a)
 {
-    static const char *const names[] = {"seq", "ul", "blelloch", "chunked", "direct"};
+    static const char *const names[] = {"seq", "ul", "blelloch", "chunked", "logstep", "direct"};
     return (a >= 0 && a < LRB_NUM_ALGOS) ? names[a] : "?";
 }

@@ -73,8 +73,10 @@ float *lrb_call_state_out(const lrb_call *call, const char *name);
 /* Index of tensor `name` in the spec list, or -1. */
 int lrb_call_find(const lrb_call *call, const char *name);
 
-/* Algorithms of a recurrence (DESIGN.md §2). LRB_DIRECT is used by layers without a recurrence. */
-typedef enum { LRB_SEQ = 0, LRB_UL, LRB_BLELLOCH, LRB_CHUNKED, LRB_DIRECT, LRB_NUM_ALGOS } lrb_algo;
+/* Algorithms of a recurrence (DESIGN.md §2). LRB_LOGSTEP is the in-register log-step scan along L of the
+ * simd backend (chunks of one SIMD width scanned by Hillis–Steele steps, carried between chunks); the
+ * reference does not offer it. LRB_DIRECT is used by layers without a recurrence. */
+typedef enum { LRB_SEQ = 0, LRB_UL, LRB_BLELLOCH, LRB_CHUNKED, LRB_LOGSTEP, LRB_DIRECT, LRB_NUM_ALGOS } lrb_algo;
 const char *lrb_algo_name(lrb_algo a);
 
 /* Result of a variant: 0 on success, LRB_ENOMEM if scratch memory could not be obtained, LRB_EINVAL if

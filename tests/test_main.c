@@ -18,6 +18,15 @@ lrb_case_table lrb_test_cases;
 const char *lrb_test_golden_dir = LRB_GOLDEN_DIR;
 int lrb_test_tier = 1;
 
+int lrb_test_isas(lrb_isa isas[LRB_NUM_ISAS])
+{
+    int n = 0;
+    for (int i = 0; i < LRB_NUM_ISAS; i++)
+        if (lrb_isa_available((lrb_isa)i, NULL))
+            isas[n++] = (lrb_isa)i;
+    return n;
+}
+
 int main(void)
 {
     /* LRB_GOLDEN_DIR and LRB_TEST_TIER=2 point the golden_data suite at a generated tier-2 set; the case
@@ -33,10 +42,17 @@ int main(void)
         fprintf(stderr, "lrb_tests: %s\n", err);
         return 2;
     }
+    if (lrb_cpu_init(err, sizeof err)) {
+        fprintf(stderr, "lrb_tests: %s\n", err);
+        return 2;
+    }
     SRunner *sr = srunner_create(lrb_suite_harness());
     srunner_add_suite(sr, lrb_suite_scan_algos());
     srunner_add_suite(sr, lrb_suite_layers_unit());
     srunner_add_suite(sr, lrb_suite_golden_data());
+    srunner_add_suite(sr, lrb_suite_simd_scan());
+    srunner_add_suite(sr, lrb_suite_simd_math());
+    srunner_add_suite(sr, lrb_suite_simd_dense());
     for (int i = 0; i < lrb_num_layers; i++)
         srunner_add_suite(sr, lrb_suite_layer(lrb_layers[i]->name));
     srunner_run_all(sr, CK_ENV);
