@@ -23,6 +23,11 @@
  *                              GPU variants use through their lrb_timed_fn hook, with CUDA events)
  *   --lrb-cold-cache           flush the caches before every timed call (CPU: write a 64 MiB buffer; GPU
  *                              variants: their hook's L2 flush); implies manual time; the flush is not timed
+ *   --lrb-isa=NAME             pin the simd backend's ISA path: portable, avx2 or avx512 (default: LRB_ISA,
+ *                              else the best this CPU runs); exit 2 if this CPU cannot run it
+ *   --lrb-threads=N[,N...]     thread counts of the simd variants (default: 1 and all online CPUs); each
+ *                              count is its own family, named <backend>_t<N>.<algorithm> (simd_t2.seq);
+ *                              its roofline_frac is against the triad at that many threads
  *   --lrb-no-golden-gate       skip that check (instruction counting under valgrind only, where it would
  *                              dominate the run; the first-call check against the reference still runs,
  *                              and the context says golden_gate=skipped)
@@ -31,6 +36,7 @@
 #include "gbench_c.h"
 
 #include "bundle.h"
+#include "lrb_cpu.h"
 #include "cases.h"
 #include "complexity_cli.h"
 #include "conformance.h"
@@ -75,7 +81,22 @@ static struct {
     const char *golden;
     int golden_gate;
     int manual_time, cold_cache;
-} opt = {1 << 21, "ci", 0, NULL, 3, 0, LRB_GOLDEN_DIR, 1, 0, 0};
+    int nthreads, threads[8]; /* thread counts of the simd families */
+} opt = {1 << 21, "ci", 0, NULL, 3, 0, LRB_GOLDEN_DIR, 1, 0, 0, 0, {0}};
+
+static int parse_threads_list(const char *v)
+{
+    opt.nthreads = 0;
+    for (const char *p = v; *p;) {
+        char *end;
+        long n = strtol(p, &end, 10);
+        if (end == p || n < 1 || n > 1024 || opt.nthreads == 8 || (*end && *end != ','))
+            return -1;
+        opt.threads[opt.nthreads++] = (int)n;
+        p = *end ? end + 1 : end;
+    }
+    return opt.nthreads ? 0 : -1;
+}
 
 static int parse_lrb_flags(int argc, char **argv)
 {
@@ -103,6 +124,23 @@ static int parse_lrb_flags(int argc, char **argv)
             opt.fixed_iterations = atoll(v);
         } else if (IS("--lrb-golden") && v) {
             opt.golden = v;
+        } else if (IS("--lrb-isa") && v) {
+            lrb_isa isa;
+            const char *why = "";
+            if (lrb_isa_parse(v, &isa)) {
+                fprintf(stderr, "lrb_bench: --lrb-isa=%s: unknown ISA (expected portable, avx2 or avx512)\n", v);
+                return -1;
+            }
+            if (!lrb_isa_available(isa, &why) || lrb_cpu_set_isa(isa)) {
+                fprintf(stderr, "lrb_bench: --lrb-isa=%s: not available: %s\n", v, why);
+                return -1;
+            }
+        } else if (IS("--lrb-threads") && v) {
+            if (parse_threads_list(v)) {
+                fprintf(stderr,
+                        "lrb_bench: --lrb-threads=%s: expected up to 8 counts from 1 to 1024, comma-separated\n", v);
+                return -1;
+            }
         } else if (IS("--lrb-no-golden-gate") && !v) {
             opt.golden_gate = 0;
         } else if (IS("--lrb-manual-time") && !v) {
@@ -110,11 +148,12 @@ static int parse_lrb_flags(int argc, char **argv)
         } else if (IS("--lrb-cold-cache") && !v) {
             opt.cold_cache = opt.manual_time = 1;
         } else {
-            fprintf(stderr,
-                    "lrb_bench: %s: unknown or malformed lrb flag (expected --lrb-sweep=ci|full, --lrb-profile, "
-                    "--lrb-filter=REGEX, --lrb-warmup=N, --lrb-fixed-iterations=N, --lrb-golden=DIR, "
-                    "--lrb-no-golden-gate, --lrb-manual-time, --lrb-cold-cache)\n",
-                    a);
+            fprintf(
+                stderr,
+                "lrb_bench: %s: unknown or malformed lrb flag (expected --lrb-sweep=ci|full, --lrb-profile, "
+                "--lrb-filter=REGEX, --lrb-warmup=N, --lrb-fixed-iterations=N, --lrb-golden=DIR, "
+                "--lrb-no-golden-gate, --lrb-manual-time, --lrb-cold-cache, --lrb-isa=NAME, --lrb-threads=N[,N...])\n",
+                a);
             return -1;
         }
 #undef IS
@@ -164,7 +203,10 @@ static double roof_pass(int triad, int threads)
     return (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
 }
 
-static int64_t roof_bytes(int triad) { return (triad ? 3 : 2) * ROOF_N * (int64_t)sizeof(float); }
+static int64_t roof_bytes(int triad)
+{
+    return (triad ? 3 : 2) * ROOF_N * (int64_t)sizeof(float);
+}
 
 /* [triad][threads - 1], GB/s: the best of ROOF_PASSES passes at start-up. The memory bandwidth of a shared
  * VM moves with its neighbours' load (20 to 56 GB/s for one copy pass here), so a roofline needs many
@@ -213,9 +255,11 @@ static void roof_body(gb_state *st, void *user)
 /* ---- benchmark families and instances --------------------------------------------------------------- */
 
 typedef struct family {
-    const lrb_case *c;       /* the tier=bench line */
+    const lrb_case *c; /* the tier=bench line */
     const lrb_variant *v;
-    const char *name;        /* the family part of benchmark names: the case name without "bench/" */
+    const char *name; /* the family part of benchmark names: the case name without "bench/" */
+    int threads;      /* simd: the thread count of this family; 0: single-threaded backend */
+    char vlabel[48];  /* the variant part of benchmark names: ref.seq, simd_t2.seq */
     int golden_ok;
     char golden_msg[160];
 } family;
@@ -289,15 +333,52 @@ static int64_t largest_tensor(const lrb_cfg *cfg)
 static void instance_name(const instance *in, char *buf, size_t len)
 {
     const lrb_variant *v = in->f->v;
-    int n = snprintf(buf, len, "%s/%s.%s/L:%lld/B:%lld/D:%lld", in->f->name, v->backend, lrb_algo_name(v->algo),
-                     (long long)in->L, (long long)in->B, (long long)in->D);
+    (void)v;
+    int n = snprintf(buf, len, "%s/%s/L:%lld/B:%lld/D:%lld", in->f->name, in->f->vlabel, (long long)in->L,
+                     (long long)in->B, (long long)in->D);
     if (in->F && n > 0 && (size_t)n < len)
         snprintf(buf + n, len - (size_t)n, "/F:%lld", (long long)in->F);
 }
 
+/* Whether the family's `backends=` list (empty: all) names the variant's backend. */
+static int backend_selected(const lrb_case *c, const lrb_variant *v)
+{
+    if (!c->backends[0])
+        return 1;
+    size_t n = strlen(v->backend);
+    for (const char *p = c->backends; *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && strncmp(p, v->backend, n) == 0)
+            return 1;
+        p += len + (e ? 1 : 0);
+    }
+    return 0;
+}
+
+/* The variant whose results the first call of an instance is compared with: the layer's scalar sequential
+ * reference, or, in a family that excludes the reference (shapes where it would take minutes), the first
+ * seq/direct variant of a selected backend, which the golden gate has shown bit-identical to it. */
+static const lrb_variant *check_reference(const family *f)
+{
+    const lrb_variant *ref = lrb_variant_default(f->v->layer);
+    if (backend_selected(f->c, ref))
+        return ref;
+    for (int i = 0; i < lrb_num_variants; i++) {
+        const lrb_variant *v = &lrb_variants[i];
+        if (strcmp(v->layer, f->v->layer) == 0 && (v->algo == LRB_SEQ || v->algo == LRB_DIRECT) &&
+            backend_selected(f->c, v))
+            return v;
+    }
+    return ref;
+}
+
 /* ---- one instance: set-up, conformance of the first call, timing --------------------------------------- */
 
-static const char *case_dist(const void *ctx, const char *input) { return lrb_case_dist(ctx, input); }
+static const char *case_dist(const void *ctx, const char *input)
+{
+    return lrb_case_dist(ctx, input);
+}
 
 /* Allocates and fills a bundle for the instance. */
 static int instance_setup(const instance *in, lrb_bundle *b, char *err, size_t errlen)
@@ -323,7 +404,7 @@ static int first_call_check(const instance *in, lrb_bundle *b, char *err, size_t
         snprintf(err, errlen, "conformance: first call: %s", msg);
         return -1;
     }
-    const lrb_variant *ref = lrb_variant_default(in->f->v->layer);
+    const lrb_variant *ref = check_reference(in->f);
     lrb_bundle r;
     if (instance_setup(in, &r, msg, sizeof msg) || lrb_bundle_run(&r, ref, msg, sizeof msg)) {
         snprintf(err, errlen, "conformance: reference run: %s", msg);
@@ -362,7 +443,12 @@ static int first_call_check(const instance *in, lrb_bundle *b, char *err, size_t
     return rc;
 }
 
-static double triad_1t_bytes_per_s(void) { return roof_gbs[1][0] * 1e9; }
+/* The triad bandwidth at `threads` threads (1 for single-threaded backends); measured at 1 and 2 threads,
+ * more threads are compared with the 2-thread figure. */
+static double triad_bytes_per_s(int threads)
+{
+    return roof_gbs[1][threads >= 2 ? 1 : 0] * 1e9;
+}
 
 /* ---- manual time: the lrb_timed_fn of CPU variants ------------------------------------------------------- */
 
@@ -398,9 +484,11 @@ static int cpu_timed(const lrb_variant *v, const lrb_call *call, int64_t n, int 
     return LRB_OK;
 }
 
-static lrb_timed_fn timer_of(const lrb_variant *v)
+/* Threaded CPU variants are timed per call by the wall clock too: Google Benchmark's own loop divides rates
+ * by the main thread's CPU time, which leaves out the workers. */
+static lrb_timed_fn timer_of(const family *f)
 {
-    return v->timed ? v->timed : opt.manual_time ? cpu_timed : NULL;
+    return f->v->timed ? f->v->timed : (opt.manual_time || f->threads > 0) ? cpu_timed : NULL;
 }
 
 static void bench_body(gb_state *st, void *user)
@@ -442,7 +530,9 @@ static void bench_body(gb_state *st, void *user)
     for (int i = 0; i < b.call.n; i++)
         if (b.call.spec[i].role == LRB_OUTPUT)
             iy = i;
-    lrb_timed_fn timed = timer_of(v);
+    if (f->threads > 0)
+        lrb_cpu_set_threads(f->threads);
+    lrb_timed_fn timed = timer_of(f);
     if (timed) {
         while (gb_keep_running(st)) {
             double sec = 0;
@@ -470,7 +560,7 @@ static void bench_body(gb_state *st, void *user)
     gb_set_bytes_processed(st, iters * cx.bytes_min);
     /* rate counters are divided by the measured time: bytes/s ÷ triad bytes/s */
     if (roof_gbs[1][0] > 0)
-        gb_counter(st, "roofline_frac", (double)cx.bytes_min * (double)iters / triad_1t_bytes_per_s(),
+        gb_counter(st, "roofline_frac", (double)cx.bytes_min * (double)iters / triad_bytes_per_s(f->threads),
                    GB_COUNTER_RATE);
     gb_counter(st, "mac_per_s", (double)cx.macs_total, GB_COUNTER_ITERATION_INVARIANT | GB_COUNTER_RATE);
     gb_counter(st, "params", (double)cx.params, GB_COUNTER_DEFAULT);
@@ -479,7 +569,11 @@ static void bench_body(gb_state *st, void *user)
     gb_counter(st, "tokens", (double)tokens, GB_COUNTER_DEFAULT);
     gb_counter(st, "bytes_min", (double)cx.bytes_min, GB_COUNTER_DEFAULT);
     char label[160];
-    snprintf(label, sizeof label, "layer=%s variant=%s", v->layer, v->name);
+    if (f->threads > 0)
+        snprintf(label, sizeof label, "layer=%s variant=%s threads=%d isa=%s", v->layer, v->name, f->threads,
+                 lrb_isa_name(lrb_cpu_isa()));
+    else
+        snprintf(label, sizeof label, "layer=%s variant=%s", v->layer, v->name);
     gb_set_label(st, label);
     lrb_bundle_free(&b);
 }
@@ -505,38 +599,46 @@ static int register_all(const lrb_case_table *t)
         const char *fname = strncmp(c->name, "bench/", 6) == 0 ? c->name + 6 : c->name;
         for (int vi = 0; vi < lrb_num_variants; vi++) {
             const lrb_variant *v = &lrb_variants[vi];
-            if (strcmp(v->layer, l->name) != 0 || !lrb_variant_supports(v, &c->cfg))
+            if (strcmp(v->layer, l->name) != 0 || !lrb_variant_supports(v, &c->cfg) || !backend_selected(c, v))
                 continue;
-            if (n_families == MAX_FAMILIES)
-                return -1;
-            family *f = &families[n_families++];
-            *f = (family){c, v, fname, 1, ""};
-            for (int a = 0; a < nL; a++)
-                for (int k = 0; k < nBD; k++) {
-                    instance in = {f, Ls[a], lrb_cfg_int(&c->cfg, "B"), 0, 0, 0, 0, ""};
-                    const char *w = width_key(l);
-                    in.D = lrb_cfg_int(&c->cfg, w);
-                    if (is_scan && BDs[k]) {
-                        in.D = BDs[k] < 256 ? BDs[k] : 256;
-                        in.B = BDs[k] / in.D;
+            /* a threaded backend gets one family per thread count; the others run on one thread */
+            int threaded = strcmp(v->backend, "simd") == 0;
+            for (int ti = 0; ti < (threaded ? opt.nthreads : 1); ti++) {
+                if (n_families == MAX_FAMILIES)
+                    return -1;
+                family *f = &families[n_families++];
+                *f = (family){c, v, fname, threaded ? opt.threads[ti] : 0, "", 1, ""};
+                if (threaded)
+                    snprintf(f->vlabel, sizeof f->vlabel, "%s_t%d.%s", v->backend, f->threads, lrb_algo_name(v->algo));
+                else
+                    snprintf(f->vlabel, sizeof f->vlabel, "%s.%s", v->backend, lrb_algo_name(v->algo));
+                for (int a = 0; a < nL; a++)
+                    for (int k = 0; k < nBD; k++) {
+                        instance in = {f, Ls[a], lrb_cfg_int(&c->cfg, "B"), 0, 0, 0, 0, ""};
+                        const char *w = width_key(l);
+                        in.D = lrb_cfg_int(&c->cfg, w);
+                        if (is_scan && BDs[k]) {
+                            in.D = BDs[k] < 256 ? BDs[k] : 256;
+                            in.B = BDs[k] / in.D;
+                        }
+                        if (strcmp(l->name, "rnn_wrapper") == 0)
+                            in.F = lrb_cfg_int(&c->cfg, "F");
+                        lrb_cfg cfg;
+                        instance_cfg(&in, &cfg);
+                        if (largest_tensor(&cfg) > opt.cap)
+                            continue;
+                        if (n_instances == MAX_INSTANCES)
+                            return -1;
+                        instances[n_instances++] = in;
                     }
-                    if (strcmp(l->name, "rnn_wrapper") == 0)
-                        in.F = lrb_cfg_int(&c->cfg, "F");
-                    lrb_cfg cfg;
-                    instance_cfg(&in, &cfg);
-                    if (largest_tensor(&cfg) > opt.cap)
-                        continue;
-                    if (n_instances == MAX_INSTANCES)
-                        return -1;
-                    instances[n_instances++] = in;
-                }
+            }
         }
     }
     /* one Google Benchmark family per (bench case, variant), one argument tuple per instance */
     for (int fi = 0; fi < n_families; fi++) {
         family *f = &families[fi];
         char name[160];
-        snprintf(name, sizeof name, "%s/%s.%s", f->name, f->v->backend, lrb_algo_name(f->v->algo));
+        snprintf(name, sizeof name, "%s/%s", f->name, f->vlabel);
         gb_bench *gb = NULL;
         for (int i = 0; i < n_instances; i++) {
             const instance *in = &instances[i];
@@ -547,7 +649,7 @@ static int register_all(const lrb_case_table *t)
                 static const char *const names4[] = {"L", "B", "D", "F"};
                 gb_arg_names(gb, names4, in->F ? 4 : 3);
                 gb_unit(gb, GB_US);
-                if (timer_of(f->v))
+                if (timer_of(f))
                     gb_use_manual_time(gb);
                 if (opt.fixed_iterations)
                     gb_fixed_iterations(gb, opt.fixed_iterations);
@@ -610,11 +712,13 @@ static int profile(void)
             continue;
         }
         const lrb_variant *v = in->f->v;
+        if (in->f->threads > 0)
+            lrb_cpu_set_threads(in->f->threads);
         for (int w = 0; w < opt.warmup; w++)
             v->fn(&b.call, v->algo);
         char shape[96];
-        int n = snprintf(shape, sizeof shape, "L%lld.B%lld.D%lld", (long long)in->L, (long long)in->B,
-                         (long long)in->D);
+        int n =
+            snprintf(shape, sizeof shape, "L%lld.B%lld.D%lld", (long long)in->L, (long long)in->B, (long long)in->D);
         if (in->F && n > 0 && (size_t)n < sizeof shape)
             snprintf(shape + n, sizeof shape - (size_t)n, ".F%lld", (long long)in->F);
         struct timespec t0, t1;
@@ -659,8 +763,12 @@ static void add_context(void)
         fclose(f);
     }
     gb_add_context("cpu_model", buf);
-    gb_add_context("isa", "scalar");
-    gb_add_context("threads", "1");
+    /* ref variants are scalar and single-threaded; simd ones run the ISA path and thread counts below */
+    gb_add_context("isa", lrb_isa_name(lrb_cpu_isa()));
+    char tl[64] = "";
+    for (int i = 0; i < opt.nthreads; i++)
+        snprintf(tl + strlen(tl), sizeof tl - strlen(tl), "%s%d", i ? "," : "", opt.threads[i]);
+    gb_add_context("threads", tl);
     gb_add_context("compiler", __VERSION__);
     gb_add_context("c_flags", LRB_C_FLAGS_STR);
     gb_add_context("build_type", LRB_BUILD_TYPE);
@@ -689,8 +797,18 @@ static void add_context(void)
 
 int main(int argc, char **argv)
 {
+    char ierr[256];
+    if (lrb_cpu_init(ierr, sizeof ierr)) {
+        fprintf(stderr, "lrb_bench: %s\n", ierr);
+        return 2;
+    }
     if (parse_lrb_flags(argc, argv))
         return 2;
+    if (!opt.nthreads) {
+        opt.threads[opt.nthreads++] = 1;
+        if (lrb_cpu_threads() > 1)
+            opt.threads[opt.nthreads++] = lrb_cpu_threads();
+    }
 #ifdef LRB_HAVE_MXCSR
     /* decision 10: CPU timing runs flush denormals (FTZ) and treat them as zero (DAZ), and say so */
     _mm_setcsr(_mm_getcsr() | 0x8040u);
@@ -714,8 +832,7 @@ int main(int argc, char **argv)
         static roof_bench roofs[4] = {{0, 1}, {0, 2}, {1, 1}, {1, 2}};
         for (int i = 0; i < 4; i++) {
             char name[64];
-            snprintf(name, sizeof name, "roofline/%s/threads:%d", roofs[i].triad ? "triad" : "copy",
-                     roofs[i].threads);
+            snprintf(name, sizeof name, "roofline/%s/threads:%d", roofs[i].triad ? "triad" : "copy", roofs[i].threads);
             gb_bench *gb = gb_register(name, roof_body, &roofs[i]);
             gb_use_manual_time(gb);
             gb_unit(gb, GB_US);

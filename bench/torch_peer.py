@@ -59,6 +59,7 @@ DEFAULT_MIN_TIME = {"ci": 0.1, "full": 0.5}
 DEFAULT_REPS = {"ci": 3, "full": 5}
 LAYER_WIDTH = 64  # H = U for slru, lru, brwkv
 SEED_B, SEED_C, SEED_F, SEED_T = 1, 64, 64, 160  # the seed wrapper's x (B, C, F, T)
+WIDE_B, WIDE_L, WIDE_WIDTH = 8, 4096, 1024  # bench/lru_wide, bench/slru_wide
 SANITY_TOL = 1e-4
 
 # Modelled costs (seconds), measured with PyTorch 1.13 on one core of an AMD EPYC and rounded up. A Python
@@ -280,6 +281,11 @@ def build_instances(sweep, only_small):
                 add(layer, layer, layer, L, 1, LAYER_WIDTH)
     for layer in ("lru", "slru", "brwkv"):
         add("seed_" + layer, "rnn_wrapper", layer, SEED_T, SEED_B, SEED_C, SEED_F)
+    # the wide layers of golden/cases.txt (bench/lru_wide, bench/slru_wide): H = U = 1024, 32K tokens
+    for layer in ("lru", "slru"):
+        B, L, D = WIDE_B, WIDE_L, WIDE_WIDTH
+        if B * L * D * (2 if layer == "lru" else 1) <= cap and not only_small:
+            add(layer + "_wide", layer, layer, L, B, D)
     return out
 
 

@@ -184,3 +184,8 @@ const char *lrb_algo_name(lrb_algo a)
     static const char *const names[] = {"seq", "ul", "blelloch", "chunked", "logstep", "direct"};
     return (a >= 0 && a < LRB_NUM_ALGOS) ? names[a] : "?";
 }
+
+int lrb_algo_is_recurrent(lrb_algo a)
+{
+    return a == LRB_SEQ || a == LRB_UL || a == LRB_BLELLOCH || a == LRB_CHUNKED || a == LRB_LOGSTEP;
+}

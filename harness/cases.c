@@ -88,6 +88,12 @@ static int parse_line(char *line, lrb_case *c, char *err, size_t errlen)
                 return -1;
             }
             have_seed = 1;
+        } else if (strcmp(key, "backends") == 0) {
+            if (strlen(val) >= sizeof c->backends) {
+                snprintf(err, errlen, "backends=%s: too long", val);
+                return -1;
+            }
+            strcpy(c->backends, val);
         } else if (strcmp(key, "regime") == 0) {
             snprintf(c->regime, sizeof c->regime, "%s", val);
         } else if (strcmp(key, "state") == 0) {
@@ -107,6 +113,10 @@ static int parse_line(char *line, lrb_case *c, char *err, size_t errlen)
     }
     if (!have_tier || !have_seed) {
         snprintf(err, errlen, "case %s: tier= and seed= are required", c->name);
+        return -1;
+    }
+    if (c->backends[0] && c->tier != LRB_TIER_BENCH) {
+        snprintf(err, errlen, "case %s: backends= is for tier=bench only", c->name);
         return -1;
     }
     if ((c->n_sweep_L || c->n_sweep_BD) && c->tier != LRB_TIER_BENCH) {

@@ -28,6 +28,9 @@ typedef struct lrb_case {
      * one instance per element (n_sweep_* = 0: not a sweep) */
     int n_sweep_L, n_sweep_BD;
     int64_t sweep_L[LRB_CASE_MAX_SWEEP], sweep_BD[LRB_CASE_MAX_SWEEP];
+    /* tier=bench only: `backends=simd,cuda` limits the family to those backends (e.g. shapes where the
+     * scalar reference would take minutes per call); empty: every backend */
+    char backends[32];
 } lrb_case;
 
 typedef struct lrb_case_table {

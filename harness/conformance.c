@@ -6,6 +6,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "conformance.h"
+#include "lrb_cpu.h"
 
 #include "bundle.h"
 #include "tolerance.h"
@@ -181,6 +182,8 @@ static void json_row(FILE *f, const lrb_case *c, const lrb_variant *v, const lrb
             fprintf(f, "%s%lld", d ? ", " : "", (long long)sp->shape[d]);
     }
     fprintf(f, "]");
+    if (strcmp(v->backend, "simd") == 0) /* the run-time choices that shape a simd result */
+        fprintf(f, ", \"isa\": \"%s\", \"threads\": %d", lrb_isa_name(lrb_cpu_isa()), lrb_cpu_threads());
     json_num(f, "rel_l2", m->rel_l2);
     json_num(f, "e_max", m->e_max);
     json_num(f, "max_abs", m->max_abs);

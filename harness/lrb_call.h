@@ -78,6 +78,9 @@ int lrb_call_find(const lrb_call *call, const char *name);
  * reference does not offer it. LRB_DIRECT is used by layers without a recurrence. */
 typedef enum { LRB_SEQ = 0, LRB_UL, LRB_BLELLOCH, LRB_CHUNKED, LRB_LOGSTEP, LRB_DIRECT, LRB_NUM_ALGOS } lrb_algo;
 const char *lrb_algo_name(lrb_algo a);
+/* 1 for the algorithms of a recurrence (everything but LRB_DIRECT); whether a backend offers one is
+ * for its scan or WKV-4 kernel to say (LRB_EINVAL). */
+int lrb_algo_is_recurrent(lrb_algo a);
 
 /* Result of a variant: 0 on success, LRB_ENOMEM if scratch memory could not be obtained, LRB_EINVAL if
  * the configuration is outside what the variant supports (the registry's supports() should prevent it). */

@@ -8,6 +8,7 @@
 #include "cases.h"
 #include "conformance.h"
 #include "complexity_cli.h"
+#include "lrb_cpu.h"
 #include "lrb_layers.h"
 #include "npy.h"
 #include "registry.h"
@@ -45,16 +46,51 @@ static void print_usage(FILE *f)
                "  complexity [--layer L] [--config k=v]... [--seq-lens L1,L2,...] [--wrapper B,C,F,T] [--json]\n"
                "                                         params, dense/total MACs, transcendentals, bytes, state\n"
                "  run --layer L [--variant V] [--config k=v]... --params DIR --input [NAME=]X.npy --output Y.npy\n"
-               "      [--state-in DIR] [--state-out DIR]  run a layer on your own weights and inputs\n");
+               "      [--state-in DIR] [--state-out DIR]  run a layer on your own weights and inputs\n"
+               "check and run also take [--isa portable|avx2|avx512] [--threads N]: the simd backend's ISA path\n"
+               "and thread count (default: LRB_ISA / LRB_THREADS, else the best path and all online CPUs)\n");
+}
+
+/* --isa NAME and --threads N, shared by check and run: returns 1 if `a` was one of them (applied), 0 if not,
+ * 2 after printing the error. */
+static int cpu_option(const char *cmd, const char *a, const char *v)
+{
+    if (!strcmp(a, "--isa")) {
+        lrb_isa isa;
+        const char *why = "";
+        if (lrb_isa_parse(v, &isa))
+            return usage_error("%s: --isa %s: unknown ISA (expected portable, avx2 or avx512)", cmd, v);
+        if (!lrb_isa_available(isa, &why) || lrb_cpu_set_isa(isa)) {
+            fprintf(stderr, "lrb: %s: --isa %s: not available: %s\n", cmd, v, why);
+            return 2;
+        }
+        return 1;
+    }
+    if (!strcmp(a, "--threads")) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*v == '\0' || *end != '\0' || n < 1 || n > 1024 || lrb_cpu_set_threads((int)n))
+            return usage_error("%s: --threads %s: expected an integer from 1 to 1024", cmd, v);
+        return 1;
+    }
+    return 0;
 }
 
 /* ---- list --------------------------------------------------------------------------------------- */
 
 static int cmd_list(void)
 {
-    printf("backends:\n  ref   available (portable scalar C; the definition)\n"
-           "  simd  not built yet (no SIMD variants exist in this version)\n"
-           "  cuda  not built yet (no CUDA variants exist in this version)\n\nlayers:\n");
+    printf("backends:\n  ref   available (portable scalar C; the definition)\n");
+    printf("  simd  available: ISA path %s, %d threads (LRB_ISA, LRB_THREADS); paths:", lrb_isa_name(lrb_cpu_isa()),
+           lrb_cpu_threads());
+    for (int i = 0; i < LRB_NUM_ISAS; i++) {
+        const char *why = "";
+        if (lrb_isa_available((lrb_isa)i, &why))
+            printf(" %s", lrb_isa_name((lrb_isa)i));
+        else
+            printf(" %s (unavailable: %s)", lrb_isa_name((lrb_isa)i), why);
+    }
+    printf("\n  cuda  not built yet (no CUDA variants exist in this version)\n\nlayers:\n");
     for (int i = 0; i < lrb_num_layers; i++) {
         const lrb_layer *l = lrb_layers[i];
         printf("  %-17s %s\n    keys:", l->name, l->summary);
@@ -105,8 +141,11 @@ static int cmd_check(int argc, char **argv)
             o.tier = atoi(v);
         } else if (!strcmp(a, "--json"))
             json = v;
-        else
-            return usage_error("check: unknown option %s%s", a, "");
+        else {
+            int c = cpu_option("check", a, v);
+            if (c != 1)
+                return c == 2 ? 2 : usage_error("check: unknown option %s%s", a, "");
+        }
     }
     char cases_path[1024], err[1024];
     /* the case table lives beside the committed golden set, also when --golden names a tier-2 directory */
@@ -170,7 +209,7 @@ static int cmd_run(int argc, char **argv)
                *state_out = NULL;
     const char *in_name[MAX_INPUTS], *in_path[MAX_INPUTS];
     const char *cfg_kv[LRB_MAX_KEYS * 2];
-    int n_in = 0, n_cfg = 0;
+    int n_in = 0, n_cfg = 0, c;
     char err[1024];
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -189,7 +228,10 @@ static int cmd_run(int argc, char **argv)
             state_in = v;
         else if (!strcmp(a, "--state-out"))
             state_out = v;
-        else if (!strcmp(a, "--config")) {
+        else if ((c = cpu_option("run", a, v)) != 0) {
+            if (c == 2)
+                return 2;
+        } else if (!strcmp(a, "--config")) {
             if (n_cfg == (int)(sizeof cfg_kv / sizeof cfg_kv[0]))
                 return usage_error("run: too many --config options%s%s", "", "");
             cfg_kv[n_cfg++] = v;
@@ -403,6 +445,9 @@ int main(int argc, char **argv)
         return 0;
     }
     const char *cmd = argv[1];
+    char ierr[256];
+    if (lrb_cpu_init(ierr, sizeof ierr))
+        return usage_error("%s%s", ierr, "");
     if (!strcmp(cmd, "list"))
         return argc == 2 ? cmd_list() : usage_error("list takes no arguments%s%s", "", "");
     if (!strcmp(cmd, "check"))

@@ -1,10 +1,13 @@
 /*
  * registry.c — the variant table. The scalar reference (`ref`) offers seq, ul, blelloch and chunked
- * for every recurrent layer and `direct` for the others; glru in true-recurrence mode is sequential
- * by nature, so only its seq variant supports it.
+ * for every recurrent layer and `direct` for the others; the simd backend (kernels/cpu/, any ISA
+ * path, chosen at run time) offers seq, logstep, chunked and ul, and direct. glru in true-recurrence
+ * mode is sequential by nature, so only its seq variants support it. The ref variants are listed
+ * first, so a layer's first entry is its reference.
  */
 #include "registry.h"
 
+#include "../kernels/cpu/lrb_simd.h"
 #include "../reference/lrb_ref.h"
 #include "lrb_layers.h"
 
@@ -22,6 +25,12 @@ static int glru_parallel_ok(const lrb_cfg *cfg)
     {layer ".ref.blelloch", layer, "ref", LRB_BLELLOCH, fn, sup, NULL},       \
     {layer ".ref.chunked", layer, "ref", LRB_CHUNKED, fn, sup, NULL}
 #define REF_DIRECT(layer, fn) {layer ".ref.direct", layer, "ref", LRB_DIRECT, fn, NULL, NULL}
+#define SIMD4(layer, fn, sup)                                                 \
+    {layer ".simd.seq", layer, "simd", LRB_SEQ, fn, NULL, NULL},              \
+    {layer ".simd.logstep", layer, "simd", LRB_LOGSTEP, fn, sup, NULL},       \
+    {layer ".simd.chunked", layer, "simd", LRB_CHUNKED, fn, sup, NULL},       \
+    {layer ".simd.ul", layer, "simd", LRB_UL, fn, sup, NULL}
+#define SIMD_DIRECT(layer, fn) {layer ".simd.direct", layer, "simd", LRB_DIRECT, fn, NULL, NULL}
 /* clang-format on */
 
 const lrb_variant lrb_variants[] = {
@@ -37,6 +46,18 @@ const lrb_variant lrb_variants[] = {
     REF_DIRECT("linear", lrb_ref_linear),
     REF_DIRECT("layernorm", lrb_ref_layernorm),
     REF4("rnn_wrapper", lrb_ref_rnn_wrapper, NULL),
+    SIMD4("scan", lrb_simd_layer_scan, NULL),
+    SIMD4("slru", lrb_simd_layer_slru, NULL),
+    SIMD4("lru", lrb_simd_layer_lru, NULL),
+    SIMD4("brwkv", lrb_simd_layer_brwkv, NULL),
+    SIMD4("wkv4", lrb_simd_layer_wkv4, NULL),
+    SIMD4("rwkv4_timemix", lrb_simd_layer_rwkv4_timemix, NULL),
+    SIMD_DIRECT("rwkv4_channelmix", lrb_simd_layer_rwkv4_channelmix),
+    SIMD4("rwkv4_block", lrb_simd_layer_rwkv4_block, NULL),
+    SIMD4("glru", lrb_simd_layer_glru, glru_parallel_ok),
+    SIMD_DIRECT("linear", lrb_simd_layer_linear),
+    SIMD_DIRECT("layernorm", lrb_simd_layer_layernorm),
+    SIMD4("rnn_wrapper", lrb_simd_layer_rnn_wrapper, NULL),
 };
 const int lrb_num_variants = (int)(sizeof lrb_variants / sizeof lrb_variants[0]);
 

@@ -16,6 +16,7 @@
 #define LRB_BOJONE_H
 
 #include "../harness/lrb_call.h"
+#include "lrb_ops.h"
 
 /* slru: i_dense (U, H) + (U), o_dense (H, U) + (H), params_log (2, U) rows nu_log, gamma_log.
  * State s (B, U): the scan state before the γ scale. */
@@ -49,11 +50,11 @@ typedef struct lrb_brwkv_params {
     const float *nu_log, *gamma_log;
 } lrb_brwkv_params;
 
-int lrb_slru_forward(const lrb_slru_params *p, int64_t B, int64_t L, const float *x, float *y, const float *s0,
-                     float *s_last, lrb_algo algo, int64_t chunk);
-int lrb_lru_forward(const lrb_lru_params *p, int64_t B, int64_t L, const float *x, float *y, const float *s0,
-                    float *s_last, lrb_algo algo, int64_t chunk);
-int lrb_brwkv_forward(const lrb_brwkv_params *p, int64_t B, int64_t L, const float *x, float *y, const float *s0,
-                      const float *z0, float *s_last, float *z_last, lrb_algo algo, int64_t chunk);
+int lrb_slru_forward(const lrb_ops *ops, const lrb_slru_params *p, int64_t B, int64_t L, const float *x, float *y,
+                     const float *s0, float *s_last, lrb_algo algo, int64_t chunk);
+int lrb_lru_forward(const lrb_ops *ops, const lrb_lru_params *p, int64_t B, int64_t L, const float *x, float *y,
+                    const float *s0, float *s_last, lrb_algo algo, int64_t chunk);
+int lrb_brwkv_forward(const lrb_ops *ops, const lrb_brwkv_params *p, int64_t B, int64_t L, const float *x, float *y,
+                      const float *s0, const float *z0, float *s_last, float *z_last, lrb_algo algo, int64_t chunk);
 
 #endif

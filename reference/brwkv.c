@@ -17,16 +17,17 @@
 #include "dense.h"
 #include "lrb_ref.h"
 #include "scan.h"
+#include "lrb_math.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-int lrb_brwkv_forward(const lrb_brwkv_params *p, int64_t B, int64_t L, const float *x, float *y, const float *s0,
-                      const float *z0, float *s_last, float *z_last, lrb_algo algo, int64_t chunk)
+int lrb_brwkv_forward(const lrb_ops *ops, const lrb_brwkv_params *p, int64_t B, int64_t L, const float *x, float *y,
+                      const float *s0, const float *z0, float *s_last, float *z_last, lrb_algo algo, int64_t chunk)
 {
     const int64_t H = p->H, U = p->U, U2 = 2 * p->U, U3 = 3 * p->U;
-    if (algo < LRB_SEQ || algo > LRB_CHUNKED || B < 1 || L < 1 || H < 1 || U < 1)
+    if (!lrb_algo_is_recurrent(algo) || B < 1 || L < 1 || H < 1 || U < 1)
         return LRB_EINVAL;
     if (!p->wrkv || !p->wo || !p->nu_log || !p->gamma_log || !x || !y)
         return LRB_EINVAL;
@@ -43,19 +44,18 @@ int lrb_brwkv_forward(const lrb_brwkv_params *p, int64_t B, int64_t L, const flo
         return LRB_ENOMEM;
     float *in = rkv + n3, *sz = in + n2, *nu = sz + n2, *gamma = nu + U2, *h0 = gamma + U, *hl = h0 + ns;
 
-    lrb_dense_rows(x, B * L, H, H, p->wrkv, p->brkv, U3, rkv, U3);
+    ops->dense_rows(x, B * L, H, H, p->wrkv, p->brkv, U3, rkv, U3);
     for (int64_t j = 0; j < U; j++) {
-        nu[j] = expf(p->nu_log[j]);
+        nu[j] = lrb_expf(p->nu_log[j]);
         nu[U + j] = nu[j];
-        gamma[j] = expf(p->nu_log[j] + p->gamma_log[j]) - 1.0f;
+        gamma[j] = lrb_expf(p->nu_log[j] + p->gamma_log[j]) - 1.0f;
     }
     for (int64_t r = 0; r < B * L; r++) {
         const float *k = rkv + r * U3 + U, *v = k + U;
         float *kv = in + r * U2, *e = kv + U;
-        for (int64_t j = 0; j < U; j++) {
-            e[j] = expf(k[j]);
+        ops->exp_n(k, e, U);
+        for (int64_t j = 0; j < U; j++)
             kv[j] = e[j] * v[j];
-        }
     }
     const float *h0p = NULL;
     if (s0 || z0) {
@@ -83,21 +83,22 @@ int lrb_brwkv_forward(const lrb_brwkv_params *p, int64_t B, int64_t L, const flo
         .h_last = hl,
         .chunk = chunk,
     };
-    int rc = lrb_scan_real(&sa, algo);
+    int rc = ops->scan_real(&sa, algo);
     if (rc == LRB_OK) {
         for (int64_t r = 0; r < B * L; r++) {
             float *o = rkv + r * U3; /* r block, overwritten by o */
             const float *kv = in + r * U2, *e = kv + U, *S = sz + r * U2, *Z = S + U;
+            ops->sigmoid_n(o, o, U);
             for (int64_t j = 0; j < U; j++) {
                 const float num = S[j] + gamma[j] * kv[j];
                 float den = Z[j] + gamma[j] * e[j];
                 if (p->eps_den != 0.0f)
                     den = den + p->eps_den;
                 const float q = den == 0.0f ? 0.0f : num / den;
-                o[j] = lrb_sigmoidf(o[j]) * q;
+                o[j] = o[j] * q; /* σ(o)·q */
             }
         }
-        lrb_dense_rows(rkv, B * L, U, U3, p->wo, p->bo, H, y, H);
+        ops->dense_rows(rkv, B * L, U, U3, p->wo, p->bo, H, y, H);
         for (int64_t b = 0; b < B; b++) {
             if (s_last)
                 memcpy(s_last + b * U, hl + b * U2, (size_t)U * sizeof *hl);
@@ -109,7 +110,7 @@ int lrb_brwkv_forward(const lrb_brwkv_params *p, int64_t B, int64_t L, const flo
     return rc;
 }
 
-int lrb_ref_brwkv(const lrb_call *c, lrb_algo algo)
+int lrb_brwkv_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
 {
     const lrb_brwkv_params p = {
         .H = lrb_cfg_int(c->cfg, "H"),
@@ -122,8 +123,13 @@ int lrb_ref_brwkv(const lrb_call *c, lrb_algo algo)
         .nu_log = lrb_call_get(c, "nu_log"),
         .gamma_log = lrb_call_get(c, "gamma_log"),
     };
-    return lrb_brwkv_forward(&p, lrb_cfg_int(c->cfg, "B"), lrb_cfg_int(c->cfg, "L"), lrb_call_get(c, "x"),
+    return lrb_brwkv_forward(ops, &p, lrb_cfg_int(c->cfg, "B"), lrb_cfg_int(c->cfg, "L"), lrb_call_get(c, "x"),
                              lrb_call_get(c, "y"), lrb_call_state_in(c, "s"), lrb_call_state_in(c, "z"),
                              lrb_call_state_out(c, "s"), lrb_call_state_out(c, "z"), algo,
                              lrb_cfg_int(c->cfg, "chunk"));
+}
+
+int lrb_ref_brwkv(const lrb_call *c, lrb_algo algo)
+{
+    return lrb_brwkv_run(c, algo, &lrb_ref_ops);
 }

@@ -95,12 +95,6 @@ void lrb_layernorm_rows(const float *x, int64_t rows, int64_t C, int64_t ldx, co
     }
 }
 
-float lrb_sigmoidf(float z)
-{
-    /* For z < −88.7 expf overflows to +inf and the result is exactly 0, the correct limit. */
-    return 1.0f / (1.0f + expf(-z));
-}
-
 void lrb_token_shift_mix(const float *x, int64_t B, int64_t L, int64_t C, const float *prev, const float *mu,
                          float *out)
 {

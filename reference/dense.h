@@ -19,6 +19,8 @@
 #ifndef LRB_DENSE_H
 #define LRB_DENSE_H
 
+#include "lrb_math.h"
+
 #include <stdint.h>
 
 /* y[r, j] = Σ_k x[r, k]·W[j, k] + bias[j] for r < rows, j < out. W is (out, in) row-major (PyTorch
@@ -39,8 +41,7 @@ void lrb_dense_rows_kn(const float *x, int64_t rows, int64_t in, int64_t ldx, co
 void lrb_layernorm_rows(const float *x, int64_t rows, int64_t C, int64_t ldx, const float *weight, const float *bias,
                         float eps, float *y, int64_t ldy);
 
-/* σ(z) = 1/(1 + expf(−z)) in float32 (the one sigmoid of the reference). */
-float lrb_sigmoidf(float z);
+/* The sigmoid, lrb_sigmoidf(z) = 1/(1 + lrb_expf(−z)), is defined in lrb_math.h (included above). */
 
 /* RWKV-4 token shift (LAYERS.md §2.2, §2.3), for x (B, L, C) contiguous:
  *     out[b, t, c] = mu[c]·x[b, t, c] + (1 − mu[c])·x̄[b, t, c]

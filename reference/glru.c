@@ -17,6 +17,7 @@
 #include "dense.h"
 #include "lrb_ref.h"
 #include "scan.h"
+#include "lrb_math.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -25,34 +26,34 @@
 /* Turns one pre-activation row [input | i | (f |) o] into [b | f | ... | o] in place: block 0 gets
  * b = tanh(input) ⊙ i, block 1 the decay f (tied: 1 − i; untied: σ of block 2), block n−1 keeps o
  * (after its sigmoid). The scan then reads a = block 1 and b = block 0 of the same row. */
-static void gate_row(float *z, int64_t dh, int tied)
+static void gate_row(const lrb_ops *ops, float *z, int64_t dh, int tied)
 {
+    /* every block but the input gets a sigmoid: i, o (tied) or i, f, o (untied) */
+    ops->tanh_n(z, z, dh);
+    ops->sigmoid_n(z + dh, z + dh, (tied ? 2 : 3) * dh);
     for (int64_t j = 0; j < dh; j++) {
-        const float xt = tanhf(z[j]);
-        const float i = lrb_sigmoidf(z[dh + j]);
-        const float f = tied ? 1.0f - i : lrb_sigmoidf(z[2 * dh + j]);
-        float *o = tied ? &z[2 * dh + j] : &z[3 * dh + j];
-        *o = lrb_sigmoidf(*o);
-        z[j] = xt * i;
-        z[dh + j] = f;
+        const float i = z[dh + j];
+        z[j] = z[j] * i;
+        z[dh + j] = tied ? 1.0f - i : z[2 * dh + j];
     }
 }
 
 /* Block 0 of the row becomes y = tanh(h) ⊙ o, the input of the output projection. */
-static void output_row(float *z, const float *h, int64_t dh, int64_t o_off)
+static void output_row(const lrb_ops *ops, float *z, const float *h, int64_t dh, int64_t o_off)
 {
+    ops->tanh_n(h, z, dh);
     for (int64_t j = 0; j < dh; j++)
-        z[j] = tanhf(h[j]) * z[o_off + j];
+        z[j] = z[j] * z[o_off + j];
 }
 
-int lrb_ref_glru(const lrb_call *c, lrb_algo algo)
+int lrb_glru_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
 {
     const int64_t B = lrb_cfg_int(c->cfg, "B"), L = lrb_cfg_int(c->cfg, "L");
     const int64_t din = lrb_cfg_int(c->cfg, "d_in"), dh = lrb_cfg_int(c->cfg, "d_h");
     const int64_t dm = lrb_cfg_int(c->cfg, "d_model"), chunk = lrb_cfg_int(c->cfg, "chunk");
     const int tied = lrb_cfg_int(c->cfg, "tied") != 0;
     const int true_rec = lrb_cfg_int(c->cfg, "true_recurrence") != 0;
-    if (algo < LRB_SEQ || algo > LRB_CHUNKED || (true_rec && algo != LRB_SEQ))
+    if (!lrb_algo_is_recurrent(algo) || (true_rec && algo != LRB_SEQ))
         return LRB_EINVAL;
     if (B < 1 || L < 1 || din < 1 || dh < 1 || dm < 1)
         return LRB_EINVAL;
@@ -74,12 +75,12 @@ int lrb_ref_glru(const lrb_call *c, lrb_algo algo)
         return LRB_ENOMEM;
     float *h = z + nz, *hl = h + nh, *rho = hl + nh;
 
-    lrb_dense_rows_kn(x, B * L, din, din, Kp, bp, nd, z, nd);
+    ops->dense_rows_kn(x, B * L, din, din, Kp, bp, nd, z, nd);
 
     int rc = LRB_OK;
     if (!true_rec) {
         for (int64_t r = 0; r < B * L; r++)
-            gate_row(z + r * nd, dh, tied);
+            gate_row(ops, z + r * nd, dh, tied);
         const lrb_scan_args sa = {
             .B = B,
             .L = L,
@@ -95,10 +96,10 @@ int lrb_ref_glru(const lrb_call *c, lrb_algo algo)
             .h_last = hl,
             .chunk = chunk,
         };
-        rc = lrb_scan_real(&sa, algo);
+        rc = ops->scan_real(&sa, algo);
         if (rc == LRB_OK)
             for (int64_t r = 0; r < B * L; r++)
-                output_row(z + r * nd, z + r * nd, dh, o_off);
+                output_row(ops, z + r * nd, z + r * nd, dh, o_off);
     } else {
         if (h0)
             memcpy(h, h0, nh * sizeof *h);
@@ -106,27 +107,32 @@ int lrb_ref_glru(const lrb_call *c, lrb_algo algo)
             memset(h, 0, nh * sizeof *h);
         for (int64_t t = 0; t < L; t++) {
             /* ρ_t for every batch element from h_{t−1}; flax Dense without bias. */
-            lrb_dense_rows_kn(h, B, dh, dh, Kr, NULL, nd, rho, nd);
+            ops->dense_rows_kn(h, B, dh, dh, Kr, NULL, nd, rho, nd);
             for (int64_t b = 0; b < B; b++) {
                 float *zr = z + (b * L + t) * nd;
                 const float *rr = rho + b * nd;
                 float *hb = h + b * dh;
                 for (int64_t k = 0; k < nd; k++)
                     zr[k] = zr[k] + rr[k];
-                gate_row(zr, dh, tied);
+                gate_row(ops, zr, dh, tied);
                 /* The scan step exactly as the sequential scan writes it: h ← a·h + b. */
                 for (int64_t j = 0; j < dh; j++)
                     hb[j] = zr[dh + j] * hb[j] + zr[j];
-                output_row(zr, hb, dh, o_off);
+                output_row(ops, zr, hb, dh, o_off);
             }
         }
         memcpy(hl, h, nh * sizeof *h);
     }
     if (rc == LRB_OK) {
-        lrb_dense_rows_kn(z, B * L, dh, nd, Ko, bo, dm, y, dm);
+        ops->dense_rows_kn(z, B * L, dh, nd, Ko, bo, dm, y, dm);
         if (h_last)
             memcpy(h_last, hl, nh * sizeof *hl);
     }
     free(z);
     return rc;
+}
+
+int lrb_ref_glru(const lrb_call *c, lrb_algo algo)
+{
+    return lrb_glru_run(c, algo, &lrb_ref_ops);
 }

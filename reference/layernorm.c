@@ -7,7 +7,7 @@
 #include "dense.h"
 #include "lrb_ref.h"
 
-int lrb_ref_layernorm(const lrb_call *c, lrb_algo algo)
+int lrb_layernorm_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
 {
     if (algo != LRB_DIRECT)
         return LRB_EINVAL;
@@ -19,6 +19,11 @@ int lrb_ref_layernorm(const lrb_call *c, lrb_algo algo)
     float *y = lrb_call_get(c, "y");
     if (B < 1 || L < 1 || C < 1 || !w || !b || !x || !y)
         return LRB_EINVAL;
-    lrb_layernorm_rows(x, B * L, C, C, w, b, eps, y, C);
+    ops->layernorm_rows(x, B * L, C, C, w, b, eps, y, C);
     return LRB_OK;
+}
+
+int lrb_ref_layernorm(const lrb_call *c, lrb_algo algo)
+{
+    return lrb_layernorm_run(c, algo, &lrb_ref_ops);
 }

@@ -6,7 +6,7 @@
 #include "dense.h"
 #include "lrb_ref.h"
 
-int lrb_ref_linear(const lrb_call *c, lrb_algo algo)
+int lrb_linear_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
 {
     if (algo != LRB_DIRECT)
         return LRB_EINVAL;
@@ -18,6 +18,11 @@ int lrb_ref_linear(const lrb_call *c, lrb_algo algo)
     float *y = lrb_call_get(c, "y");
     if (B < 1 || L < 1 || in < 1 || out < 1 || !W || !x || !y)
         return LRB_EINVAL;
-    lrb_dense_rows(x, B * L, in, in, W, bias, out, y, out);
+    ops->dense_rows(x, B * L, in, in, W, bias, out, y, out);
     return LRB_OK;
+}
+
+int lrb_ref_linear(const lrb_call *c, lrb_algo algo)
+{
+    return lrb_linear_run(c, algo, &lrb_ref_ops);
 }

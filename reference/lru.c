@@ -15,16 +15,17 @@
 #include "dense.h"
 #include "lrb_ref.h"
 #include "scan.h"
+#include "lrb_math.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-int lrb_lru_forward(const lrb_lru_params *p, int64_t B, int64_t L, const float *x, float *y, const float *s0,
-                    float *s_last, lrb_algo algo, int64_t chunk)
+int lrb_lru_forward(const lrb_ops *ops, const lrb_lru_params *p, int64_t B, int64_t L, const float *x, float *y,
+                    const float *s0, float *s_last, lrb_algo algo, int64_t chunk)
 {
     const int64_t H = p->H, U = p->U, W = 2 * p->U;
-    if (algo < LRB_SEQ || algo > LRB_CHUNKED || B < 1 || L < 1 || H < 1 || U < 1)
+    if (!lrb_algo_is_recurrent(algo) || B < 1 || L < 1 || H < 1 || U < 1)
         return LRB_EINVAL;
     if (!p->wi || !p->wo || !p->params_log || !x || !y)
         return LRB_EINVAL;
@@ -37,7 +38,7 @@ int lrb_lru_forward(const lrb_lru_params *p, int64_t B, int64_t L, const float *
         return LRB_ENOMEM;
     float *nu = z + nz, *theta = nu + U, *gamma = theta + U, *row = gamma + U, *hl = row + W;
 
-    lrb_dense_rows(x, B * L, H, H, p->wi, p->bi, W, z, W);
+    ops->dense_rows(x, B * L, H, H, p->wi, p->bi, W, z, W);
     if (p->interleaved) {
         /* Row permutation of the projection output: element 2j → j (real), 2j + 1 → U + j (imaginary).
          * Each output element of a dense row is computed independently, so this is bit-identical to
@@ -52,9 +53,9 @@ int lrb_lru_forward(const lrb_lru_params *p, int64_t B, int64_t L, const float *
         }
     }
     for (int64_t j = 0; j < U; j++) {
-        nu[j] = expf(p->params_log[j]);
-        theta[j] = expf(p->params_log[U + j]);
-        gamma[j] = expf(p->params_log[2 * U + j]);
+        nu[j] = lrb_expf(p->params_log[j]);
+        theta[j] = lrb_expf(p->params_log[U + j]);
+        gamma[j] = lrb_expf(p->params_log[2 * U + j]);
     }
 
     const lrb_scan_args sa = {
@@ -72,7 +73,7 @@ int lrb_lru_forward(const lrb_lru_params *p, int64_t B, int64_t L, const float *
         .h_last = hl,
         .chunk = chunk,
     };
-    int rc = lrb_scan_complex(&sa, algo);
+    int rc = ops->scan_complex(&sa, algo);
     if (rc == LRB_OK) {
         /* γ is real: it scales the real and the imaginary part of channel j alike. */
         for (int64_t r = 0; r < B * L; r++) {
@@ -82,7 +83,7 @@ int lrb_lru_forward(const lrb_lru_params *p, int64_t B, int64_t L, const float *
                 zr[U + j] *= gamma[j];
             }
         }
-        lrb_dense_rows(z, B * L, W, W, p->wo, p->bo, H, y, H);
+        ops->dense_rows(z, B * L, W, W, p->wo, p->bo, H, y, H);
         if (s_last)
             memcpy(s_last, hl, (size_t)(B * W) * sizeof *hl);
     }
@@ -90,7 +91,7 @@ int lrb_lru_forward(const lrb_lru_params *p, int64_t B, int64_t L, const float *
     return rc;
 }
 
-int lrb_ref_lru(const lrb_call *c, lrb_algo algo)
+int lrb_lru_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
 {
     const lrb_lru_params p = {
         .H = lrb_cfg_int(c->cfg, "H"),
@@ -102,7 +103,12 @@ int lrb_ref_lru(const lrb_call *c, lrb_algo algo)
         .bo = lrb_call_get(c, "o_dense.bias"),
         .params_log = lrb_call_get(c, "params_log"),
     };
-    return lrb_lru_forward(&p, lrb_cfg_int(c->cfg, "B"), lrb_cfg_int(c->cfg, "L"), lrb_call_get(c, "x"),
+    return lrb_lru_forward(ops, &p, lrb_cfg_int(c->cfg, "B"), lrb_cfg_int(c->cfg, "L"), lrb_call_get(c, "x"),
                            lrb_call_get(c, "y"), lrb_call_state_in(c, "s"), lrb_call_state_out(c, "s"), algo,
                            lrb_cfg_int(c->cfg, "chunk"));
+}
+
+int lrb_ref_lru(const lrb_call *c, lrb_algo algo)
+{
+    return lrb_lru_run(c, algo, &lrb_ref_ops);
 }

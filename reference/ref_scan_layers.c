@@ -9,19 +9,15 @@
 
 #include "scan.h"
 #include "wkv4.h"
+#include "lrb_math.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int is_recurrent_algo(lrb_algo algo)
+int lrb_scan_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
 {
-    return algo == LRB_SEQ || algo == LRB_UL || algo == LRB_BLELLOCH || algo == LRB_CHUNKED;
-}
-
-int lrb_ref_scan(const lrb_call *c, lrb_algo algo)
-{
-    if (!is_recurrent_algo(algo))
+    if (!lrb_algo_is_recurrent(algo))
         return LRB_EINVAL;
     const lrb_cfg *cfg = c->cfg;
     const int64_t D = lrb_cfg_int(cfg, "D");
@@ -59,21 +55,21 @@ int lrb_ref_scan(const lrb_call *c, lrb_algo algo)
         if (!par)
             return LRB_ENOMEM;
         for (int64_t d = 0; d < D; d++) {
-            par[d] = expf(nu_log[d]);
+            par[d] = lrb_expf(nu_log[d]);
             if (cplx)
-                par[D + d] = expf(theta_log[d]);
+                par[D + d] = lrb_expf(theta_log[d]);
         }
         s.nu = par;
         s.theta = cplx ? par + D : NULL;
     }
-    const int rc = cplx ? lrb_scan_complex(&s, algo) : lrb_scan_real(&s, algo);
+    const int rc = cplx ? ops->scan_complex(&s, algo) : ops->scan_real(&s, algo);
     free(par);
     return rc;
 }
 
-int lrb_ref_wkv4(const lrb_call *c, lrb_algo algo)
+int lrb_wkv4_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
 {
-    if (!is_recurrent_algo(algo))
+    if (!lrb_algo_is_recurrent(algo))
         return LRB_EINVAL;
     const lrb_cfg *cfg = c->cfg;
     lrb_wkv4_args a;
@@ -100,9 +96,19 @@ int lrb_ref_wkv4(const lrb_call *c, lrb_algo algo)
     if (!w)
         return LRB_ENOMEM;
     for (int64_t i = 0; i < a.C; i++)
-        w[i] = -expf(time_decay[i]);
+        w[i] = -lrb_expf(time_decay[i]);
     a.w = w;
-    const int rc = lrb_wkv4(&a, algo);
+    const int rc = ops->wkv4(&a, algo);
     free(w);
     return rc;
+}
+
+int lrb_ref_scan(const lrb_call *c, lrb_algo algo)
+{
+    return lrb_scan_run(c, algo, &lrb_ref_ops);
+}
+
+int lrb_ref_wkv4(const lrb_call *c, lrb_algo algo)
+{
+    return lrb_wkv4_run(c, algo, &lrb_ref_ops);
 }

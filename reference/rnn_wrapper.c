@@ -40,12 +40,12 @@ static void scatter_state(const float *src, int64_t B, int64_t F, int64_t W, int
         memcpy(dst + (b * F + f) * W, src + b * W, (size_t)W * sizeof *dst);
 }
 
-int lrb_ref_rnn_wrapper(const lrb_call *c, lrb_algo algo)
+int lrb_rnn_wrapper_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
 {
     const int64_t B = lrb_cfg_int(c->cfg, "B"), T = lrb_cfg_int(c->cfg, "L");
     const int64_t C = lrb_cfg_int(c->cfg, "C"), F = lrb_cfg_int(c->cfg, "F");
     const int64_t kind = lrb_cfg_int(c->cfg, "rnn"), chunk = lrb_cfg_int(c->cfg, "chunk");
-    if (algo < LRB_SEQ || algo > LRB_CHUNKED || B < 1 || T < 1 || C < 1 || F < 1)
+    if (!lrb_algo_is_recurrent(algo) || B < 1 || T < 1 || C < 1 || F < 1)
         return LRB_EINVAL;
     if (kind != WRAP_LRU && kind != WRAP_SLRU && kind != WRAP_BRWKV)
         return LRB_EINVAL;
@@ -102,7 +102,7 @@ int lrb_ref_rnn_wrapper(const lrb_call *c, lrb_algo algo)
                 .bo = slice(bo, f, H),
                 .params_log = slice(plog, f, 3 * U),
             };
-            rc = lrb_lru_forward(&p, B, T, xs, ys, s_in ? s0 : NULL, s1, algo, chunk);
+            rc = lrb_lru_forward(ops, &p, B, T, xs, ys, s_in ? s0 : NULL, s1, algo, chunk);
         } else if (kind == WRAP_SLRU) {
             const lrb_slru_params p = {
                 .H = H,
@@ -113,7 +113,7 @@ int lrb_ref_rnn_wrapper(const lrb_call *c, lrb_algo algo)
                 .bo = slice(bo, f, H),
                 .params_log = slice(plog, f, 2 * U),
             };
-            rc = lrb_slru_forward(&p, B, T, xs, ys, s_in ? s0 : NULL, s1, algo, chunk);
+            rc = lrb_slru_forward(ops, &p, B, T, xs, ys, s_in ? s0 : NULL, s1, algo, chunk);
         } else {
             const lrb_brwkv_params p = {
                 .H = H,
@@ -126,7 +126,7 @@ int lrb_ref_rnn_wrapper(const lrb_call *c, lrb_algo algo)
                 .nu_log = slice(nu_log, f, U),
                 .gamma_log = slice(gamma_log, f, U),
             };
-            rc = lrb_brwkv_forward(&p, B, T, xs, ys, s_in ? s0 : NULL, z_in ? z0 : NULL, s1, z1, algo, chunk);
+            rc = lrb_brwkv_forward(ops, &p, B, T, xs, ys, s_in ? s0 : NULL, z_in ? z0 : NULL, s1, z1, algo, chunk);
         }
         if (rc != LRB_OK)
             break;
@@ -144,4 +144,9 @@ int lrb_ref_rnn_wrapper(const lrb_call *c, lrb_algo algo)
     }
     free(xs);
     return rc;
+}
+
+int lrb_ref_rnn_wrapper(const lrb_call *c, lrb_algo algo)
+{
+    return lrb_rnn_wrapper_run(c, algo, &lrb_ref_ops);
 }

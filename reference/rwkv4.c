@@ -17,6 +17,7 @@
 #include "dense.h"
 #include "lrb_ref.h"
 #include "wkv4.h"
+#include "lrb_math.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -63,8 +64,8 @@ static int channelmix_params_ok(const channelmix_params *p)
 }
 
 /* Time-mix of a (B, L, C) into y (B, L, C); y must not overlap a. */
-static int timemix(const timemix_params *p, int64_t B, int64_t L, int64_t C, const float *a, float *y,
-                   const att_state *st, lrb_algo algo, int64_t chunk)
+static int timemix(const lrb_ops *ops, const timemix_params *p, int64_t B, int64_t L, int64_t C, const float *a,
+                   float *y, const att_state *st, lrb_algo algo, int64_t chunk)
 {
     /* Scratch: m (the current mix, later wkv and r ⊙ wkv), k, v, r (B, L, C); w (C); the final WKV
      * state (3 × (B, C)), so that a final-state buffer may alias the initial one. */
@@ -75,16 +76,15 @@ static int timemix(const timemix_params *p, int64_t B, int64_t L, int64_t C, con
     float *k = m + n, *v = k + n, *r = v + n, *w = r + n, *aa = w + C, *bb = aa + ns, *pp = bb + ns;
     const int64_t R = B * L;
 
-    lrb_token_shift_mix(a, B, L, C, st->xx, p->mix_k, m);
-    lrb_dense_rows(m, R, C, C, p->wk, NULL, C, k, C);
-    lrb_token_shift_mix(a, B, L, C, st->xx, p->mix_v, m);
-    lrb_dense_rows(m, R, C, C, p->wv, NULL, C, v, C);
-    lrb_token_shift_mix(a, B, L, C, st->xx, p->mix_r, m);
-    lrb_dense_rows(m, R, C, C, p->wr, NULL, C, r, C);
-    for (size_t i = 0; i < n; i++)
-        r[i] = lrb_sigmoidf(r[i]);
+    ops->token_shift_mix(a, B, L, C, st->xx, p->mix_k, m);
+    ops->dense_rows(m, R, C, C, p->wk, NULL, C, k, C);
+    ops->token_shift_mix(a, B, L, C, st->xx, p->mix_v, m);
+    ops->dense_rows(m, R, C, C, p->wv, NULL, C, v, C);
+    ops->token_shift_mix(a, B, L, C, st->xx, p->mix_r, m);
+    ops->dense_rows(m, R, C, C, p->wr, NULL, C, r, C);
+    ops->sigmoid_n(r, r, (int64_t)n);
     for (int64_t c = 0; c < C; c++)
-        w[c] = -expf(p->time_decay[c]);
+        w[c] = -lrb_expf(p->time_decay[c]);
 
     const lrb_wkv4_args wa = {
         .B = B,
@@ -103,11 +103,11 @@ static int timemix(const timemix_params *p, int64_t B, int64_t L, int64_t C, con
         .pp = pp,
         .chunk = chunk,
     };
-    int rc = lrb_wkv4(&wa, algo);
+    int rc = ops->wkv4(&wa, algo);
     if (rc == LRB_OK) {
         for (size_t i = 0; i < n; i++)
             m[i] = r[i] * m[i];
-        lrb_dense_rows(m, R, C, C, p->wo, NULL, C, y, C);
+        ops->dense_rows(m, R, C, C, p->wo, NULL, C, y, C);
         last_rows(a, B, L, C, st->xx1);
         if (st->aa1)
             memcpy(st->aa1, aa, ns * sizeof *aa);
@@ -121,8 +121,8 @@ static int timemix(const timemix_params *p, int64_t B, int64_t L, int64_t C, con
 }
 
 /* Channel-mix of c (B, L, C) into y (B, L, C) with token-shift state xx0 → xx1; y must not overlap c. */
-static int channelmix(const channelmix_params *p, int64_t B, int64_t L, int64_t C, const float *c, float *y,
-                      const float *xx0, float *xx1)
+static int channelmix(const lrb_ops *ops, const channelmix_params *p, int64_t B, int64_t L, int64_t C, const float *c,
+                      float *y, const float *xx0, float *xx1)
 {
     /* Scratch: m (a mix, later W'_v·k²), r (B, L, C) and the hidden k (B, L, 4C). */
     const size_t n = (size_t)(B * L * C);
@@ -132,19 +132,20 @@ static int channelmix(const channelmix_params *p, int64_t B, int64_t L, int64_t 
     float *r = m + n, *k = r + n;
     const int64_t R = B * L, C4 = 4 * C;
 
-    lrb_token_shift_mix(c, B, L, C, xx0, p->mix_k, m);
-    lrb_dense_rows(m, R, C, C, p->wk, NULL, C4, k, C4);
+    ops->token_shift_mix(c, B, L, C, xx0, p->mix_k, m);
+    ops->dense_rows(m, R, C, C, p->wk, NULL, C4, k, C4);
     for (size_t i = 0; i < 4 * n; i++) {
         /* relu, then square (RL: torch.square(torch.relu(k))); written so that a NaN propagates */
         const float t = k[i] < 0.0f ? 0.0f : k[i];
         k[i] = t * t;
     }
-    lrb_token_shift_mix(c, B, L, C, xx0, p->mix_r, m);
-    lrb_dense_rows(m, R, C, C, p->wr, NULL, C, r, C);
-    lrb_dense_rows(k, R, C4, C4, p->wv, NULL, C, m, C);
+    ops->token_shift_mix(c, B, L, C, xx0, p->mix_r, m);
+    ops->dense_rows(m, R, C, C, p->wr, NULL, C, r, C);
+    ops->dense_rows(k, R, C4, C4, p->wv, NULL, C, m, C);
     last_rows(c, B, L, C, xx1);
+    ops->sigmoid_n(r, r, (int64_t)n);
     for (size_t i = 0; i < n; i++)
-        y[i] = lrb_sigmoidf(r[i]) * m[i];
+        y[i] = r[i] * m[i];
     free(m);
     return LRB_OK;
 }
@@ -196,10 +197,10 @@ static void get_att_state(const lrb_call *c, att_state *st)
     st->pp1 = lrb_call_state_out(c, "att_pp");
 }
 
-int lrb_ref_rwkv4_timemix(const lrb_call *c, lrb_algo algo)
+int lrb_rwkv4_timemix_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
 {
     const int64_t B = lrb_cfg_int(c->cfg, "B"), L = lrb_cfg_int(c->cfg, "L"), C = lrb_cfg_int(c->cfg, "C");
-    if (algo < LRB_SEQ || algo > LRB_CHUNKED || B < 1 || L < 1 || C < 1)
+    if (!lrb_algo_is_recurrent(algo) || B < 1 || L < 1 || C < 1)
         return LRB_EINVAL;
     timemix_params p;
     att_state st;
@@ -209,10 +210,10 @@ int lrb_ref_rwkv4_timemix(const lrb_call *c, lrb_algo algo)
     float *y = lrb_call_get(c, "y");
     if (!timemix_params_ok(&p) || !x || !y)
         return LRB_EINVAL;
-    return timemix(&p, B, L, C, x, y, &st, algo, lrb_cfg_int(c->cfg, "chunk"));
+    return timemix(ops, &p, B, L, C, x, y, &st, algo, lrb_cfg_int(c->cfg, "chunk"));
 }
 
-int lrb_ref_rwkv4_channelmix(const lrb_call *c, lrb_algo algo)
+int lrb_rwkv4_channelmix_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
 {
     const int64_t B = lrb_cfg_int(c->cfg, "B"), L = lrb_cfg_int(c->cfg, "L"), C = lrb_cfg_int(c->cfg, "C");
     if (algo != LRB_DIRECT || B < 1 || L < 1 || C < 1)
@@ -223,14 +224,14 @@ int lrb_ref_rwkv4_channelmix(const lrb_call *c, lrb_algo algo)
     float *y = lrb_call_get(c, "y");
     if (!channelmix_params_ok(&p) || !x || !y)
         return LRB_EINVAL;
-    return channelmix(&p, B, L, C, x, y, lrb_call_state_in(c, "ffn_xx"), lrb_call_state_out(c, "ffn_xx"));
+    return channelmix(ops, &p, B, L, C, x, y, lrb_call_state_in(c, "ffn_xx"), lrb_call_state_out(c, "ffn_xx"));
 }
 
-int lrb_ref_rwkv4_block(const lrb_call *c, lrb_algo algo)
+int lrb_rwkv4_block_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
 {
     const int64_t B = lrb_cfg_int(c->cfg, "B"), L = lrb_cfg_int(c->cfg, "L"), C = lrb_cfg_int(c->cfg, "C");
     const int ln0 = lrb_cfg_int(c->cfg, "ln0") != 0;
-    if (algo < LRB_SEQ || algo > LRB_CHUNKED || B < 1 || L < 1 || C < 1)
+    if (!lrb_algo_is_recurrent(algo) || B < 1 || L < 1 || C < 1)
         return LRB_EINVAL;
     timemix_params tp;
     channelmix_params cp;
@@ -258,19 +259,34 @@ int lrb_ref_rwkv4_block(const lrb_call *c, lrb_algo algo)
     if (y != x)
         memcpy(y, x, n * sizeof *y);
     if (ln0)
-        lrb_layernorm_rows(y, R, C, C, ln0w, ln0b, RWKV4_LN_EPS, y, C);
+        ops->layernorm_rows(y, R, C, C, ln0w, ln0b, RWKV4_LN_EPS, y, C);
 
-    lrb_layernorm_rows(y, R, C, C, ln1w, ln1b, RWKV4_LN_EPS, ln, C);
-    int rc = timemix(&tp, B, L, C, ln, d, &st, algo, lrb_cfg_int(c->cfg, "chunk"));
+    ops->layernorm_rows(y, R, C, C, ln1w, ln1b, RWKV4_LN_EPS, ln, C);
+    int rc = timemix(ops, &tp, B, L, C, ln, d, &st, algo, lrb_cfg_int(c->cfg, "chunk"));
     if (rc == LRB_OK) {
         for (size_t i = 0; i < n; i++)
             y[i] = y[i] + d[i];
-        lrb_layernorm_rows(y, R, C, C, ln2w, ln2b, RWKV4_LN_EPS, ln, C);
-        rc = channelmix(&cp, B, L, C, ln, d, lrb_call_state_in(c, "ffn_xx"), lrb_call_state_out(c, "ffn_xx"));
+        ops->layernorm_rows(y, R, C, C, ln2w, ln2b, RWKV4_LN_EPS, ln, C);
+        rc = channelmix(ops, &cp, B, L, C, ln, d, lrb_call_state_in(c, "ffn_xx"), lrb_call_state_out(c, "ffn_xx"));
     }
     if (rc == LRB_OK)
         for (size_t i = 0; i < n; i++)
             y[i] = y[i] + d[i];
     free(ln);
     return rc;
+}
+
+int lrb_ref_rwkv4_timemix(const lrb_call *c, lrb_algo algo)
+{
+    return lrb_rwkv4_timemix_run(c, algo, &lrb_ref_ops);
+}
+
+int lrb_ref_rwkv4_channelmix(const lrb_call *c, lrb_algo algo)
+{
+    return lrb_rwkv4_channelmix_run(c, algo, &lrb_ref_ops);
+}
+
+int lrb_ref_rwkv4_block(const lrb_call *c, lrb_algo algo)
+{
+    return lrb_rwkv4_block_run(c, algo, &lrb_ref_ops);
 }

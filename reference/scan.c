@@ -37,6 +37,7 @@
  * malloc; LRB_ENOMEM if that fails.
  */
 #include "scan.h"
+#include "lrb_math.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -59,8 +60,9 @@ int64_t lrb_scan_pow2_ceil(int64_t L)
     return n;
 }
 
-/* λ^p for p = 0..M in double, rounded to float (see the header comment). pi == NULL: real. */
-static void power_table(float nu, const float *theta, int64_t M, float *pr, float *pi)
+/* λ^p for p = 0..M in double, rounded to float (see the header comment). pi == NULL: real. Exported
+ * (scan.h) so that the simd backend's parallel algorithms use the very same powers. */
+void lrb_scan_power_table(float nu, const float *theta, int64_t M, float *pr, float *pi)
 {
     pr[0] = 1.0f;
     if (pi)
@@ -120,7 +122,7 @@ static int seq_real(const lrb_scan_args *s)
         if (!lam)
             return LRB_ENOMEM;
         for (int64_t d = 0; d < D; d++)
-            lam[d] = expf(-s->nu[d]);
+            lam[d] = lrb_expf(-s->nu[d]);
     }
     /* Row by row over t, channels innermost: h_{t−1} is read back from the previous output row, which
      * holds it exactly; reading b_t before writing h_t at the same place keeps h == b correct. */
@@ -152,7 +154,7 @@ static int seq_complex(const lrb_scan_args *s)
         if (!lam)
             return LRB_ENOMEM;
         for (int64_t d = 0; d < D; d++) {
-            float e = expf(-s->nu[d]);
+            float e = lrb_expf(-s->nu[d]);
             lam[d] = e * cosf(s->theta[d]);
             lam[D + d] = e * sinf(s->theta[d]);
         }
@@ -488,7 +490,7 @@ static int parallel_real(const lrb_scan_args *s, lrb_algo algo)
 
     for (int64_t d = 0; d < D; d++) {
         if (P)
-            power_table(s->nu[d], NULL, M, P, NULL);
+            lrb_scan_power_table(s->nu[d], NULL, M, P, NULL);
         for (int64_t bi = 0; bi < s->B; bi++) {
             const int64_t off = bi * L * ld + d; /* element t of the chain is at off + t·ld */
             const int have_h0 = s->h0 != NULL;
@@ -554,7 +556,7 @@ static int parallel_complex(const lrb_scan_args *s, lrb_algo algo)
 
     for (int64_t d = 0; d < D; d++) {
         if (Pr)
-            power_table(s->nu[d], &s->theta[d], M, Pr, Pi);
+            lrb_scan_power_table(s->nu[d], &s->theta[d], M, Pr, Pi);
         for (int64_t bi = 0; bi < s->B; bi++) {
             const int64_t off = bi * L * ld + d;
             const int have_h0 = s->h0 != NULL;

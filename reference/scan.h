@@ -46,5 +46,9 @@ int64_t lrb_scan_pow2_ceil(int64_t L);
  * the padding of a power-of-two schedule (identity elements at indices ≥ L) is left out. The decay of a
  * time-invariant segment is λ^len. */
 int64_t lrb_scan_seg_len(int64_t i, int64_t len, int64_t L);
+/* The power table of the parallel algorithms (constant decay): pr[p] (and pi[p]) = λ^p for p = 0..M,
+ * computed in double from nu (and *theta) and rounded to float; pi == NULL (theta unused) for a real
+ * scan. The simd backend calls it so that its powers are bit-identical to the reference's. */
+void lrb_scan_power_table(float nu, const float *theta, int64_t M, float *pr, float *pi);
 
 #endif

@@ -12,16 +12,17 @@
 #include "dense.h"
 #include "lrb_ref.h"
 #include "scan.h"
+#include "lrb_math.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-int lrb_slru_forward(const lrb_slru_params *p, int64_t B, int64_t L, const float *x, float *y, const float *s0,
-                     float *s_last, lrb_algo algo, int64_t chunk)
+int lrb_slru_forward(const lrb_ops *ops, const lrb_slru_params *p, int64_t B, int64_t L, const float *x, float *y,
+                     const float *s0, float *s_last, lrb_algo algo, int64_t chunk)
 {
     const int64_t H = p->H, U = p->U;
-    if (algo < LRB_SEQ || algo > LRB_CHUNKED || B < 1 || L < 1 || H < 1 || U < 1)
+    if (!lrb_algo_is_recurrent(algo) || B < 1 || L < 1 || H < 1 || U < 1)
         return LRB_EINVAL;
     if (!p->wi || !p->wo || !p->params_log || !x || !y)
         return LRB_EINVAL;
@@ -34,10 +35,10 @@ int lrb_slru_forward(const lrb_slru_params *p, int64_t B, int64_t L, const float
         return LRB_ENOMEM;
     float *nu = z + nz, *gamma = nu + U, *hl = gamma + U;
 
-    lrb_dense_rows(x, B * L, H, H, p->wi, p->bi, U, z, U);
+    ops->dense_rows(x, B * L, H, H, p->wi, p->bi, U, z, U);
     for (int64_t j = 0; j < U; j++) {
-        nu[j] = expf(p->params_log[j]);
-        gamma[j] = expf(p->params_log[U + j]);
+        nu[j] = lrb_expf(p->params_log[j]);
+        gamma[j] = lrb_expf(p->params_log[U + j]);
     }
 
     const lrb_scan_args sa = {
@@ -55,13 +56,13 @@ int lrb_slru_forward(const lrb_slru_params *p, int64_t B, int64_t L, const float
         .h_last = hl,
         .chunk = chunk,
     };
-    int rc = lrb_scan_real(&sa, algo);
+    int rc = ops->scan_real(&sa, algo);
     if (rc == LRB_OK) {
         /* γ after the scan, as bojone does (equal to scaling the input, by linearity, but not bitwise). */
         for (int64_t r = 0; r < B * L; r++)
             for (int64_t j = 0; j < U; j++)
                 z[r * U + j] *= gamma[j];
-        lrb_dense_rows(z, B * L, U, U, p->wo, p->bo, H, y, H);
+        ops->dense_rows(z, B * L, U, U, p->wo, p->bo, H, y, H);
         if (s_last)
             memcpy(s_last, hl, (size_t)(B * U) * sizeof *hl);
     }
@@ -69,7 +70,7 @@ int lrb_slru_forward(const lrb_slru_params *p, int64_t B, int64_t L, const float
     return rc;
 }
 
-int lrb_ref_slru(const lrb_call *c, lrb_algo algo)
+int lrb_slru_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
 {
     const lrb_slru_params p = {
         .H = lrb_cfg_int(c->cfg, "H"),
@@ -80,7 +81,12 @@ int lrb_ref_slru(const lrb_call *c, lrb_algo algo)
         .bo = lrb_call_get(c, "o_dense.bias"),
         .params_log = lrb_call_get(c, "params_log"),
     };
-    return lrb_slru_forward(&p, lrb_cfg_int(c->cfg, "B"), lrb_cfg_int(c->cfg, "L"), lrb_call_get(c, "x"),
+    return lrb_slru_forward(ops, &p, lrb_cfg_int(c->cfg, "B"), lrb_cfg_int(c->cfg, "L"), lrb_call_get(c, "x"),
                             lrb_call_get(c, "y"), lrb_call_state_in(c, "s"), lrb_call_state_out(c, "s"), algo,
                             lrb_cfg_int(c->cfg, "chunk"));
+}
+
+int lrb_ref_slru(const lrb_call *c, lrb_algo algo)
+{
+    return lrb_slru_run(c, algo, &lrb_ref_ops);
 }

@@ -30,6 +30,7 @@
 #include "wkv4.h"
 
 #include "scan.h"
+#include "lrb_math.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -60,7 +61,7 @@ static wkv_seg combine(wkv_seg e1, float n2w, wkv_seg e2)
     }
     const float alpha = e1.m + n2w;
     const float m = maxf(alpha, e2.m);
-    const float A = expf(alpha - m), Bp = expf(e2.m - m);
+    const float A = lrb_expf(alpha - m), Bp = lrb_expf(e2.m - m);
     wkv_seg r;
     r.m = m;
     r.p = A * e1.p + Bp * e2.p;
@@ -72,7 +73,7 @@ static wkv_seg combine(wkv_seg e1, float n2w, wkv_seg e2)
 static float wkv_out(wkv_seg st, float uk, float v)
 {
     const float q = maxf(st.m, uk);
-    const float e1 = expf(st.m - q), e2 = expf(uk - q);
+    const float e1 = lrb_expf(st.m - q), e2 = lrb_expf(uk - q);
     return (e1 * st.p + e2 * v) / (e1 * st.q + e2);
 }
 
@@ -97,14 +98,14 @@ static void seq_chain(const lrb_wkv4_args *a, int64_t base, int64_t c, wkv_seg i
         const float uk = u + kt;
         /* output */
         float q = maxf(pp, uk);
-        float e1 = expf(pp - q);
-        float e2 = expf(uk - q);
+        float e1 = lrb_expf(pp - q);
+        float e2 = lrb_expf(uk - q);
         a->wkv[o] = (e1 * aa + e2 * vt) / (e1 * bb + e2);
         /* state update */
         const float pw = pp + w;
         q = maxf(pw, kt);
-        e1 = expf(pw - q);
-        e2 = expf(kt - q);
+        e1 = lrb_expf(pw - q);
+        e2 = lrb_expf(kt - q);
         aa = e1 * aa + e2 * vt;
         bb = e1 * bb + e2;
         pp = q;

@@ -4,6 +4,9 @@
  *              oracle under the LAYERS.md §6.3 tolerance, with NaN poisoning, guard regions and a
  *              second run that must give identical bits (conformance.c does all of that); the
  *              integer reset scans must be exact for every algorithm;
+ *              simd variants run once per ISA path the host supports (AVX-512, AVX2, portable);
+ *   bit_identity: every simd seq/direct variant on every ISA path gives exactly the bits of the layer's
+ *              ref seq/direct on every golden case, outputs and final states (DESIGN.md §6);
  *   streaming: x[0:L1] then x[L1:L] from the returned state equals one pass, L1 ∈ {1, L/2, L−1}:
  *              bitwise for seq and direct, within the case's tolerance for the parallel algorithms;
  *   golden_data: the golden inputs (committed tier 1, or a generated tier-2 directory) are exactly what
@@ -26,13 +29,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* A (case, variant) pair, and for simd variants the ISA path it runs on (every path the host supports). */
 typedef struct pair {
     int ci, vi;
+    int isa; /* lrb_isa, or −1: the variant does not depend on it */
 } pair;
 
 #define MAX_PAIRS 8192
 static pair golden_pairs[MAX_PAIRS];
 static int n_golden;
+static pair bitid_pairs[MAX_PAIRS];
+static int n_bitid;
 static pair stream_pairs[MAX_PAIRS];
 static int n_stream;
 
@@ -50,6 +57,20 @@ static int integer_exact(const lrb_case *c)
     return c->ndists == 2; /* both a and b */
 }
 
+/* Runs the pair's variant on its ISA path (restored afterwards). */
+static lrb_isa pair_isa_enter(const pair *p)
+{
+    lrb_isa prev = lrb_cpu_isa();
+    if (p->isa >= 0)
+        ck_assert_int_eq(lrb_cpu_set_isa((lrb_isa)p->isa), 0);
+    return prev;
+}
+
+static const char *pair_isa_name(const pair *p)
+{
+    return p->isa >= 0 ? lrb_isa_name((lrb_isa)p->isa) : "-";
+}
+
 START_TEST(test_golden)
 {
     const pair *p = &golden_pairs[_i];
@@ -57,11 +78,55 @@ START_TEST(test_golden)
     const lrb_variant *v = &lrb_variants[p->vi];
     char msg[1024];
     double rel, tol;
+    lrb_isa prev = pair_isa_enter(p);
     int rc = lrb_check_one(c, v, lrb_test_golden_dir, msg, sizeof msg, &rel, &tol);
-    ck_assert_msg(rc >= 0, "%s on %s: could not load the case: %s", v->name, c->name, msg);
-    ck_assert_msg(rc == 1, "%s (rel_l2 %.3e, tol %.3e)", msg, rel, tol);
+    lrb_cpu_set_isa(prev);
+    ck_assert_msg(rc >= 0, "%s [%s] on %s: could not load the case: %s", v->name, pair_isa_name(p), c->name, msg);
+    ck_assert_msg(rc == 1, "[isa %s] %s (rel_l2 %.3e, tol %.3e)", pair_isa_name(p), msg, rel, tol);
     if (integer_exact(c))
         ck_assert_msg(rel == 0.0, "%s on %s: integer reset scan must be exact, rel_l2 %.3e", v->name, c->name, rel);
+}
+END_TEST
+
+/* ---- bit-identity: simd seq/direct against ref seq/direct (DESIGN.md §6) --------------------------------- */
+
+/* Runs `v` on the case's golden inputs (and initial state); the bundle keeps the outputs. */
+static void run_case(const lrb_case *c, const lrb_variant *v, lrb_bundle *b)
+{
+    char dir[1024], err[1024];
+    snprintf(dir, sizeof dir, "%s/v1/%s", lrb_test_golden_dir, c->name);
+    ck_assert_msg(lrb_bundle_alloc(b, &c->cfg, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(lrb_bundle_load(b, dir, (1u << LRB_PARAM) | (1u << LRB_INPUT), err, sizeof err) == 0, "%s", err);
+    if (c->state)
+        ck_assert_msg(lrb_bundle_load_state_in(b, dir, "state_in.", err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(lrb_bundle_run(b, v, err, sizeof err) == 0, "%s: %s", v->name, err);
+}
+
+START_TEST(test_bit_identity)
+{
+    const pair *p = &bitid_pairs[_i];
+    const lrb_case *c = &lrb_test_cases.cases[p->ci];
+    const lrb_variant *v = &lrb_variants[p->vi];
+    const lrb_variant *ref = lrb_variant_default(v->layer);
+    lrb_bundle r, b;
+    run_case(c, ref, &r);
+    lrb_isa prev = pair_isa_enter(p);
+    run_case(c, v, &b);
+    lrb_cpu_set_isa(prev);
+    for (int i = 0; i < b.call.n; i++) {
+        const lrb_tensor_spec *sp = &b.call.spec[i];
+        if (sp->role != LRB_OUTPUT && sp->role != LRB_STATE)
+            continue;
+        int64_t n = lrb_spec_count(sp), first = -1;
+        for (int64_t k = 0; k < n && first < 0; k++)
+            if (memcmp(&b.call.t[i][k], &r.call.t[i][k], sizeof(float)) != 0)
+                first = k;
+        ck_assert_msg(first < 0, "%s [isa %s] on %s: %s differs from %s at element %lld (%.9g vs %.9g)", v->name,
+                      pair_isa_name(p), c->name, sp->name, ref->name, (long long)first,
+                      first < 0 ? 0.0 : (double)b.call.t[i][first], first < 0 ? 0.0 : (double)r.call.t[i][first]);
+    }
+    lrb_bundle_free(&b);
+    lrb_bundle_free(&r);
 }
 END_TEST
 
@@ -231,7 +296,8 @@ START_TEST(test_rng_parity)
         int64_t n = lrb_spec_count(s);
         float *mine = malloc((size_t)n * sizeof(float));
         ck_assert_ptr_nonnull(mine);
-        ck_assert_int_eq(lrb_dist_fill(&d, lrb_rng_stream(c->seed, j), mine, s->ndim, s->shape, lrb_spec_time_axis(s)), 0);
+        ck_assert_int_eq(lrb_dist_fill(&d, lrb_rng_stream(c->seed, j), mine, s->ndim, s->shape, lrb_spec_time_axis(s)),
+                         0);
         int64_t first = -1;
         for (int64_t k = 0; k < n && first < 0; k++)
             if (memcmp(&mine[k], &b.call.t[i][k], sizeof(float)) != 0)
@@ -311,7 +377,7 @@ END_TEST
 
 Suite *lrb_suite_layer(const char *layer)
 {
-    int g0 = n_golden, s0 = n_stream, nstream_cases = 0;
+    int g0 = n_golden, s0 = n_stream, b0 = n_bitid, nstream_cases = 0;
     for (int ci = 0; ci < lrb_test_cases.n; ci++) {
         const lrb_case *c = &lrb_test_cases.cases[ci];
         if (c->tier != 1 || strcmp(c->cfg.layer->name, layer) != 0)
@@ -320,14 +386,23 @@ Suite *lrb_suite_layer(const char *layer)
         int64_t L = lrb_cfg_int(&c->cfg, "L");
         int take_stream = streaming && L >= 4 && L <= 1100 && nstream_cases < STREAM_CASES_PER_LAYER;
         nstream_cases += take_stream;
+        lrb_isa isas[LRB_NUM_ISAS];
+        const int nisa = lrb_test_isas(isas);
         for (int vi = 0; vi < lrb_num_variants; vi++) {
             const lrb_variant *v = &lrb_variants[vi];
             if (strcmp(v->layer, layer) != 0 || !lrb_variant_supports(v, &c->cfg))
                 continue;
-            if (n_golden < MAX_PAIRS)
-                golden_pairs[n_golden++] = (pair){ci, vi};
+            /* simd variants run on every ISA path; streaming on the default one */
+            const int per_isa = strcmp(v->backend, "simd") == 0;
+            for (int k = 0; k < (per_isa ? nisa : 1); k++) {
+                const pair pr = {ci, vi, per_isa ? (int)isas[k] : -1};
+                if (n_golden < MAX_PAIRS)
+                    golden_pairs[n_golden++] = pr;
+                if (per_isa && (v->algo == LRB_SEQ || v->algo == LRB_DIRECT) && n_bitid < MAX_PAIRS)
+                    bitid_pairs[n_bitid++] = pr;
+            }
             if (take_stream && n_stream < MAX_PAIRS)
-                stream_pairs[n_stream++] = (pair){ci, vi};
+                stream_pairs[n_stream++] = (pair){ci, vi, -1};
         }
     }
     int li = 0;
@@ -340,6 +415,12 @@ Suite *lrb_suite_layer(const char *layer)
     tcase_add_loop_test(tg, test_layer_has_cases, li, li + 1);
     tcase_add_loop_test(tg, test_golden, g0, n_golden);
     suite_add_tcase(s, tg);
+    if (n_bitid > b0) {
+        TCase *tb = tcase_create("bit_identity");
+        tcase_set_timeout(tb, 120);
+        tcase_add_loop_test(tb, test_bit_identity, b0, n_bitid);
+        suite_add_tcase(s, tb);
+    }
     if (n_stream > s0) {
         TCase *ts = tcase_create("streaming");
         tcase_set_timeout(ts, 120);

@@ -80,7 +80,7 @@ lrb_isa lrb_isa_best(void)
 
 /* ---- state ------------------------------------------------------------------------------------------- */
 
-static atomic_int cur_isa = -1;  /* −1: not chosen yet */
+static atomic_int cur_isa = -1;    /* −1: not chosen yet */
 static atomic_int cur_threads = 0; /* 0: not chosen yet */
 
 static int parse_threads(const char *s, int *n)
@@ -185,9 +185,9 @@ typedef struct pool {
     pthread_cond_t wake, done;
     pthread_t *tid;
     int nworkers;
-    int running;     /* workers started */
-    unsigned gen;    /* region generation */
-    int active;      /* workers still inside the current region */
+    int running;  /* workers started */
+    unsigned gen; /* region generation */
+    int active;   /* workers still inside the current region */
     int quit;
     lrb_task_fn fn;
     void *ctx;

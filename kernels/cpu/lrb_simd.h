@@ -15,6 +15,7 @@
 #define LRB_SIMD_H_
 
 #include "../../harness/lrb_call.h"
+#include "../../reference/lrb_ops.h"
 #include "../../reference/scan.h"
 #include "../../reference/wkv4.h"
 
@@ -43,5 +44,21 @@ void lrb_simd_token_shift_mix(const float *x, int64_t B, int64_t L, int64_t C, c
 void lrb_simd_exp_n(const float *x, float *y, int64_t n);
 void lrb_simd_sigmoid_n(const float *x, float *y, int64_t n);
 void lrb_simd_tanh_n(const float *x, float *y, int64_t n);
+
+/* ---- the layers (kernels/cpu/layers.c): the reference's compositions (lrb_<layer>_run) over
+ * lrb_simd_ops; what the registry lists as <layer>.simd.<algorithm>. */
+extern const lrb_ops lrb_simd_ops;
+int lrb_simd_layer_scan(const lrb_call *c, lrb_algo algo);
+int lrb_simd_layer_slru(const lrb_call *c, lrb_algo algo);
+int lrb_simd_layer_lru(const lrb_call *c, lrb_algo algo);
+int lrb_simd_layer_brwkv(const lrb_call *c, lrb_algo algo);
+int lrb_simd_layer_wkv4(const lrb_call *c, lrb_algo algo);
+int lrb_simd_layer_rwkv4_timemix(const lrb_call *c, lrb_algo algo);
+int lrb_simd_layer_rwkv4_channelmix(const lrb_call *c, lrb_algo algo);
+int lrb_simd_layer_rwkv4_block(const lrb_call *c, lrb_algo algo);
+int lrb_simd_layer_glru(const lrb_call *c, lrb_algo algo);
+int lrb_simd_layer_linear(const lrb_call *c, lrb_algo algo);
+int lrb_simd_layer_layernorm(const lrb_call *c, lrb_algo algo);
+int lrb_simd_layer_rnn_wrapper(const lrb_call *c, lrb_algo algo);
 
 #endif

@@ -49,7 +49,8 @@ static inline void lrb_vstore(float *p, lrb_vf v)
 }
 static inline lrb_vf lrb_vset1(float x)
 {
-    return (lrb_vf){0} + x;
+    /* −0 + x is x for every x, −0 included (+0 + −0 would give +0); compilers fold it into a broadcast */
+    return -(lrb_vf){0} + x;
 }
 /* Loads n < LRB_VW floats (the rest of the lanes are `fill`) and stores the first n lanes: the tails of
  * a channel block, without reading or writing past the end of a row. */
