@@ -309,12 +309,8 @@ static void instance_cfg(const instance *in, lrb_cfg *cfg)
     set_key(cfg, "B", in->B);
     if (in->F)
         set_key(cfg, "F", in->F);
-    const char *w = width_key(l);
-    set_key(cfg, w, in->D);
-    static const char *const tied_widths[] = {"U", "d_in", "d_model", "out"};
-    for (int i = 0; i < 4; i++)
-        if (lrb_key_index(l, tied_widths[i]) >= 0)
-            set_key(cfg, tied_widths[i], in->D);
+    /* the other widths (U, out, d_model, ...) stay as the case line sets them */
+    set_key(cfg, width_key(l), in->D);
 }
 
 static int64_t largest_tensor(const lrb_cfg *cfg)

@@ -39,7 +39,7 @@ int lrb_brwkv_forward(const lrb_ops *ops, const lrb_brwkv_params *p, int64_t B, 
      *   nu (2U, ν duplicated: both halves decay alike), gamma (U)
      *   h0, hl (B, 2U)  the initial state [s | z] and the final state, split into s_last, z_last */
     const size_t n3 = (size_t)(B * L * U3), n2 = (size_t)(B * L * U2), ns = (size_t)(B * U2);
-    float *rkv = malloc((n3 + 2 * n2 + (size_t)U2 + (size_t)U + 2 * ns) * sizeof *rkv);
+    float *rkv = ops->scratch_alloc(n3 + 2 * n2 + (size_t)U2 + (size_t)U + 2 * ns);
     if (!rkv)
         return LRB_ENOMEM;
     float *in = rkv + n3, *sz = in + n2, *nu = sz + n2, *gamma = nu + U2, *h0 = gamma + U, *hl = h0 + ns;
@@ -106,7 +106,7 @@ int lrb_brwkv_forward(const lrb_ops *ops, const lrb_brwkv_params *p, int64_t B, 
                 memcpy(z_last + b * U, hl + b * U2 + U, (size_t)U * sizeof *hl);
         }
     }
-    free(rkv);
+    ops->scratch_free(rkv);
     return rc;
 }
 

@@ -70,7 +70,7 @@ int lrb_glru_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
      * ρ for the true recurrence (B, d_h) and (B, n·d_h); the final state (B, d_h), so that h_last may
      * alias h0. */
     const size_t nz = (size_t)(B * L * nd), nh = (size_t)(B * dh);
-    float *z = malloc((nz + 2 * nh + (size_t)(B * nd)) * sizeof *z);
+    float *z = ops->scratch_alloc(nz + 2 * nh + (size_t)(B * nd));
     if (!z)
         return LRB_ENOMEM;
     float *h = z + nz, *hl = h + nh, *rho = hl + nh;
@@ -128,7 +128,7 @@ int lrb_glru_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
         if (h_last)
             memcpy(h_last, hl, nh * sizeof *hl);
     }
-    free(z);
+    ops->scratch_free(z);
     return rc;
 }
 

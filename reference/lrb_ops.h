@@ -13,6 +13,7 @@
 #include "scan.h"
 #include "wkv4.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct lrb_ops {
@@ -32,6 +33,13 @@ typedef struct lrb_ops {
     void (*exp_n)(const float *x, float *y, int64_t n);
     void (*sigmoid_n)(const float *x, float *y, int64_t n);
     void (*tanh_n)(const float *x, float *y, int64_t n);
+    /* z[r·ld + j] = z[r·ld + j]·g[j] for r < rows, j < n (a per-channel gain, e.g. LRU's γ) */
+    void (*scale_cols)(float *z, int64_t rows, int64_t n, int64_t ld, const float *g);
+    /* Scratch of a layer call (n floats, NULL when out of memory), released with scratch_free. The
+     * reference mallocs; a fast backend keeps its blocks for the next call, so a call does not pay the
+     * page faults of fresh memory for its activations (hundreds of MB at large shapes). */
+    float *(*scratch_alloc)(size_t n);
+    void (*scratch_free)(float *p);
 } lrb_ops;
 
 extern const lrb_ops lrb_ref_ops;

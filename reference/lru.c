@@ -33,7 +33,7 @@ int lrb_lru_forward(const lrb_ops *ops, const lrb_lru_params *p, int64_t B, int6
     /* Scratch: the (B, L, 2U) planar projection, scanned in place; ν, θ, γ per channel; one row for
      * the interleaved → planar reorder; the final state (B, 2U), so that s_last may alias s0. */
     const size_t nz = (size_t)(B * L * W);
-    float *z = malloc((nz + 3 * (size_t)U + (size_t)W + (size_t)(B * W)) * sizeof *z);
+    float *z = ops->scratch_alloc(nz + 3 * (size_t)U + (size_t)W + (size_t)(B * W));
     if (!z)
         return LRB_ENOMEM;
     float *nu = z + nz, *theta = nu + U, *gamma = theta + U, *row = gamma + U, *hl = row + W;
@@ -76,18 +76,13 @@ int lrb_lru_forward(const lrb_ops *ops, const lrb_lru_params *p, int64_t B, int6
     int rc = ops->scan_complex(&sa, algo);
     if (rc == LRB_OK) {
         /* γ is real: it scales the real and the imaginary part of channel j alike. */
-        for (int64_t r = 0; r < B * L; r++) {
-            float *zr = z + r * W;
-            for (int64_t j = 0; j < U; j++) {
-                zr[j] *= gamma[j];
-                zr[U + j] *= gamma[j];
-            }
-        }
+        ops->scale_cols(z, B * L, U, W, gamma);
+        ops->scale_cols(z + U, B * L, U, W, gamma);
         ops->dense_rows(z, B * L, W, W, p->wo, p->bo, H, y, H);
         if (s_last)
             memcpy(s_last, hl, (size_t)(B * W) * sizeof *hl);
     }
-    free(z);
+    ops->scratch_free(z);
     return rc;
 }
 

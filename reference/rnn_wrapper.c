@@ -72,7 +72,7 @@ int lrb_rnn_wrapper_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
 
     /* Scratch: input and output of one bin (B, T, C), and the bin's state slices in and out. */
     const size_t nx = (size_t)(B * T * C), ns = (size_t)(B * sw);
-    float *xs = malloc((2 * nx + 4 * ns) * sizeof *xs);
+    float *xs = ops->scratch_alloc(2 * nx + 4 * ns);
     if (!xs)
         return LRB_ENOMEM;
     float *ys = xs + nx, *s0 = ys + nx, *z0 = s0 + ns, *s1 = z0 + ns, *z1 = s1 + ns;
@@ -142,7 +142,7 @@ int lrb_rnn_wrapper_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
         if (z_out && kind == WRAP_BRWKV)
             scatter_state(z1, B, F, U, f, z_out);
     }
-    free(xs);
+    ops->scratch_free(xs);
     return rc;
 }
 

@@ -70,7 +70,7 @@ static int timemix(const lrb_ops *ops, const timemix_params *p, int64_t B, int64
     /* Scratch: m (the current mix, later wkv and r ⊙ wkv), k, v, r (B, L, C); w (C); the final WKV
      * state (3 × (B, C)), so that a final-state buffer may alias the initial one. */
     const size_t n = (size_t)(B * L * C), ns = (size_t)(B * C);
-    float *m = malloc((4 * n + (size_t)C + 3 * ns) * sizeof *m);
+    float *m = ops->scratch_alloc(4 * n + (size_t)C + 3 * ns);
     if (!m)
         return LRB_ENOMEM;
     float *k = m + n, *v = k + n, *r = v + n, *w = r + n, *aa = w + C, *bb = aa + ns, *pp = bb + ns;
@@ -116,7 +116,7 @@ static int timemix(const lrb_ops *ops, const timemix_params *p, int64_t B, int64
         if (st->pp1)
             memcpy(st->pp1, pp, ns * sizeof *pp);
     }
-    free(m);
+    ops->scratch_free(m);
     return rc;
 }
 
@@ -126,7 +126,7 @@ static int channelmix(const lrb_ops *ops, const channelmix_params *p, int64_t B,
 {
     /* Scratch: m (a mix, later W'_v·k²), r (B, L, C) and the hidden k (B, L, 4C). */
     const size_t n = (size_t)(B * L * C);
-    float *m = malloc(6 * n * sizeof *m);
+    float *m = ops->scratch_alloc(6 * n);
     if (!m)
         return LRB_ENOMEM;
     float *r = m + n, *k = r + n;
@@ -146,7 +146,7 @@ static int channelmix(const lrb_ops *ops, const channelmix_params *p, int64_t B,
     ops->sigmoid_n(r, r, (int64_t)n);
     for (size_t i = 0; i < n; i++)
         y[i] = r[i] * m[i];
-    free(m);
+    ops->scratch_free(m);
     return LRB_OK;
 }
 
@@ -250,7 +250,7 @@ int lrb_rwkv4_block_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
 
     /* The residual stream lives in y; n (a LayerNorm output) and d (a sub-layer output) are scratch. */
     const size_t n = (size_t)(B * L * C);
-    float *ln = malloc(2 * n * sizeof *ln);
+    float *ln = ops->scratch_alloc(2 * n);
     if (!ln)
         return LRB_ENOMEM;
     float *d = ln + n;
@@ -272,7 +272,7 @@ int lrb_rwkv4_block_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
     if (rc == LRB_OK)
         for (size_t i = 0; i < n; i++)
             y[i] = y[i] + d[i];
-    free(ln);
+    ops->scratch_free(ln);
     return rc;
 }
 

@@ -30,7 +30,7 @@ int lrb_slru_forward(const lrb_ops *ops, const lrb_slru_params *p, int64_t B, in
     /* Scratch: the (B, L, U) projection, scanned in place; ν and γ per channel; the final state, which
      * goes through scratch so that s_last may be the same buffer as s0 whatever the scan algorithm. */
     const size_t nz = (size_t)(B * L * U);
-    float *z = malloc((nz + 2 * (size_t)U + (size_t)(B * U)) * sizeof *z);
+    float *z = ops->scratch_alloc(nz + 2 * (size_t)U + (size_t)(B * U));
     if (!z)
         return LRB_ENOMEM;
     float *nu = z + nz, *gamma = nu + U, *hl = gamma + U;
@@ -59,14 +59,12 @@ int lrb_slru_forward(const lrb_ops *ops, const lrb_slru_params *p, int64_t B, in
     int rc = ops->scan_real(&sa, algo);
     if (rc == LRB_OK) {
         /* γ after the scan, as bojone does (equal to scaling the input, by linearity, but not bitwise). */
-        for (int64_t r = 0; r < B * L; r++)
-            for (int64_t j = 0; j < U; j++)
-                z[r * U + j] *= gamma[j];
+        ops->scale_cols(z, B * L, U, U, gamma);
         ops->dense_rows(z, B * L, U, U, p->wo, p->bo, H, y, H);
         if (s_last)
             memcpy(s_last, hl, (size_t)(B * U) * sizeof *hl);
     }
-    free(z);
+    ops->scratch_free(z);
     return rc;
 }
 

@@ -11,7 +11,93 @@
  */
 #include "lrb_simd.h"
 
+#include "lrb_cpu.h"
+
 #include "../../reference/lrb_ref.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+/* Scratch blocks kept between calls: a layer's activations at H = U = 1024 on 32K tokens are hundreds of
+ * MB, and fresh memory from the system costs a page fault per 4 KiB on first touch (about a tenth of such
+ * a layer's time here). A few blocks, because layers nest (rwkv4_block holds its own scratch while its
+ * time-mix takes one). Blocks stay allocated until the process ends. */
+#define SCRATCH_SLOTS 8
+static struct {
+    float *p;
+    size_t cap;
+    int busy;
+} slots[SCRATCH_SLOTS];
+static pthread_mutex_t slots_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static float *simd_scratch_alloc(size_t n)
+{
+    pthread_mutex_lock(&slots_mu);
+    int best = -1, empty = -1;
+    for (int i = 0; i < SCRATCH_SLOTS; i++) {
+        if (slots[i].busy)
+            continue;
+        if (slots[i].p && slots[i].cap >= n && (best < 0 || slots[i].cap < slots[best].cap))
+            best = i;
+        if (empty < 0 || slots[i].cap < slots[empty].cap)
+            empty = i; /* the smallest free block is the one to replace */
+    }
+    float *p = NULL;
+    if (best >= 0) {
+        slots[best].busy = 1;
+        p = slots[best].p;
+    } else if (empty >= 0) {
+        free(slots[empty].p);
+        slots[empty].p = malloc(n * sizeof(float));
+        slots[empty].cap = slots[empty].p ? n : 0;
+        slots[empty].busy = slots[empty].p != NULL;
+        p = slots[empty].p;
+    } else {
+        p = malloc(n * sizeof(float)); /* every slot busy: an unpooled block */
+    }
+    pthread_mutex_unlock(&slots_mu);
+    return p;
+}
+
+static void simd_scratch_free(float *p)
+{
+    pthread_mutex_lock(&slots_mu);
+    int i = 0;
+    while (i < SCRATCH_SLOTS && slots[i].p != p)
+        i++;
+    if (i < SCRATCH_SLOTS)
+        slots[i].busy = 0;
+    else
+        free(p);
+    pthread_mutex_unlock(&slots_mu);
+}
+
+/* scale_cols: bandwidth-bound, so threads over row blocks (64 rows each, fixed) and the compiler's
+ * baseline vectorisation suffice; each element is one multiply, as in the reference. */
+typedef struct scale_job {
+    float *z;
+    int64_t rows, n, ld;
+    const float *g;
+} scale_job;
+
+#define SCALE_ROWS 64
+
+static void scale_task(void *ctx, int64_t t)
+{
+    const scale_job *j = ctx;
+    const int64_t r1 = (t + 1) * SCALE_ROWS < j->rows ? (t + 1) * SCALE_ROWS : j->rows;
+    for (int64_t r = t * SCALE_ROWS; r < r1; r++) {
+        float *zr = j->z + r * j->ld;
+        for (int64_t c = 0; c < j->n; c++)
+            zr[c] *= j->g[c];
+    }
+}
+
+static void simd_scale_cols(float *z, int64_t rows, int64_t n, int64_t ld, const float *g)
+{
+    scale_job j = {z, rows, n, ld, g};
+    lrb_cpu_parallel_for((rows + SCALE_ROWS - 1) / SCALE_ROWS, scale_task, &j);
+}
 
 const lrb_ops lrb_simd_ops = {
     .backend = "simd",
@@ -25,6 +111,9 @@ const lrb_ops lrb_simd_ops = {
     .exp_n = lrb_simd_exp_n,
     .sigmoid_n = lrb_simd_sigmoid_n,
     .tanh_n = lrb_simd_tanh_n,
+    .scale_cols = simd_scale_cols,
+    .scratch_alloc = simd_scratch_alloc,
+    .scratch_free = simd_scratch_free,
 };
 
 /* clang-format off */
