@@ -480,11 +480,12 @@ static int cpu_timed(const lrb_variant *v, const lrb_call *call, int64_t n, int 
     return LRB_OK;
 }
 
-/* Threaded CPU variants are timed per call by the wall clock too: Google Benchmark's own loop divides rates
- * by the main thread's CPU time, which leaves out the workers. */
+/* CPU variants on more than one thread are timed per call by the wall clock too: Google Benchmark's own
+ * loop divides rates by the main thread's CPU time, which leaves out the workers. On one thread the
+ * library loop is right (and the instruction-count gate, which skips manual-time rows, counts them). */
 static lrb_timed_fn timer_of(const family *f)
 {
-    return f->v->timed ? f->v->timed : (opt.manual_time || f->threads > 0) ? cpu_timed : NULL;
+    return f->v->timed ? f->v->timed : (opt.manual_time || f->threads > 1) ? cpu_timed : NULL;
 }
 
 static void bench_body(gb_state *st, void *user)
