@@ -94,6 +94,12 @@ expect2 check-unknown-variant "--variant nosuch" "$lrb" check --variant nosuch
 expect2 complexity-unknown-layer "nosuch" "$lrb" complexity --layer nosuch
 expect2 complexity-bad-key "unknown config key" "$lrb" complexity --layer lru --config frob=2
 expect2 complexity-bad-wrapper "--wrapper" "$lrb" complexity --wrapper 1,64,64
+# the simd backend's run-time choices
+expect2 isa-unknown "unknown ISA" "$lrb" check --isa sse9 --layer scan
+expect2 threads-zero "--threads 0" "$lrb" check --threads 0 --layer scan
+expect2 threads-junk "--threads 2x" "$lrb" run --threads 2x --layer scan
+expect2 env-isa-unknown "LRB_ISA=sse9" env LRB_ISA=sse9 "$lrb" list
+expect2 env-threads-bad "LRB_THREADS=-1" env LRB_THREADS=-1 "$lrb" list
 
 echo "cli errors: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -2,7 +2,8 @@
 # `lrb run` on user-supplied files, for every layer: the parameters, inputs and initial state of a
 # golden case are handed over as a user would (a directory of <name>.npy parameter files, input files,
 # a state directory), and the output and final state must agree with the oracle's. Widths are
-# inferred from the files; also checked with the default variant and a parallel one.
+# inferred from the files; also checked with ref.chunked and the simd variants (seq on its portable path
+# with 3 threads, direct, chunked).
 # usage: cli_run.sh LRB GOLDEN_DIR TMP_DIR
 set -u
 lrb=$1; golden=$2; tmp=$3
@@ -61,11 +62,13 @@ for layer in $layers; do
     done
     st=()
     ls "$sdir"/*.npy > /dev/null 2>&1 && st=(--state-in "$sdir")
-    for variant in "" "$layer.ref.chunked"; do
+    for variant in "" "$layer.ref.chunked" "$layer.simd.seq" "$layer.simd.direct" "$layer.simd.chunked"; do
         vopt=()
         if [ -n "$variant" ]; then
-            grep -q "$variant" <("$lrb" list) || continue
+            grep -q " $variant\b" <("$lrb" list) || continue
             vopt=(--variant "$variant")
+            # the simd seq variant on its portable path with 3 threads: the options of lrb run
+            [ "$variant" = "$layer.simd.seq" ] && vopt+=(--isa portable --threads 3)
         fi
         rm -f "$odir"/*.npy
         if "$lrb" run --layer "$layer" "${vopt[@]}" "${cfg[@]}" --params "$pdir" "${inputs[@]}" "${st[@]}" \
@@ -85,4 +88,4 @@ for layer in $layers; do
     done
 done
 echo "cli run: $pass passed, $fail failed"
-[ $fail -eq 0 ] && [ $pass -ge 12 ]
+[ $fail -eq 0 ] && [ $pass -ge 36 ]
