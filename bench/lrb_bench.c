@@ -391,6 +391,37 @@ static int instance_setup(const instance *in, lrb_bundle *b, char *err, size_t e
     return 0;
 }
 
+/* A plain final state judged on the scale of the layer's output: its relative L2 error with the norm taken
+ * as the larger of its own and that of an output of its size (√n_state · rms(output)). Against a float32
+ * reference (not the oracle), a state of a few elements that happens to lie near zero (one chain, a sum
+ * that cancels: |h_L| = 3e−4 where the outputs are O(1)) differs from it by rounding far beyond its own
+ * relative tolerance while agreeing at the scale of the sequence it summarises. All else must hold:
+ * finite, written, guards intact. */
+static int state_within_output_scale(const lrb_bundle *b, const lrb_tensor_result *r, double tol)
+{
+    const lrb_tensor_spec *sp = &b->call.spec[r->spec_index];
+    if (sp->role != LRB_STATE || sp->state_kind != LRB_STATE_PLAIN || r->m.nonfinite || r->m.unwritten ||
+        r->guard_damage)
+        return 0;
+    int iy = -1;
+    for (int i = 0; i < b->call.n; i++)
+        if (b->call.spec[i].role == LRB_OUTPUT)
+            iy = i;
+    if (iy < 0 || !b->ref[iy] || !b->ref[r->spec_index])
+        return 0;
+    const int64_t ns = lrb_spec_count(sp), ny = lrb_spec_count(&b->call.spec[iy]);
+    double num = 0, own = 0, out = 0;
+    for (int64_t k = 0; k < ns; k++) {
+        const double d = (double)b->call.t[r->spec_index][k] - b->ref[r->spec_index][k];
+        num += d * d;
+        own += b->ref[r->spec_index][k] * b->ref[r->spec_index][k];
+    }
+    for (int64_t k = 0; k < ny; k++)
+        out += b->ref[iy][k] * b->ref[iy][k];
+    const double scale = fmax(own, out / (double)ny * (double)ns);
+    return scale > 0 && sqrt(num / scale) <= tol;
+}
+
 /* Runs the variant once on poisoned outputs and compares output and final state with the layer's
  * sequential reference on the same inputs. Returns 0, or -1 with a message starting "conformance:". */
 static int first_call_check(const instance *in, lrb_bundle *b, char *err, size_t errlen)
@@ -427,7 +458,7 @@ static int first_call_check(const instance *in, lrb_bundle *b, char *err, size_t
         double tol = lrb_tolerance_for(&b->call).rel_l2;
         int nres = lrb_bundle_compare(b, tol, res);
         for (int k = 0; k < nres; k++)
-            if (!res[k].m.pass) {
+            if (!res[k].m.pass && !state_within_output_scale(b, &res[k], tol)) {
                 const lrb_tensor_spec *sp = &b->call.spec[res[k].spec_index];
                 lrb_metrics_describe(&res[k].m, res[k].tensor, sp->ndim, sp->shape, msg, sizeof msg);
                 snprintf(err, errlen, "conformance: differs from %s on the benchmark inputs: %s", ref->name, msg);
