@@ -328,8 +328,6 @@ static int64_t largest_tensor(const lrb_cfg *cfg)
 
 static void instance_name(const instance *in, char *buf, size_t len)
 {
-    const lrb_variant *v = in->f->v;
-    (void)v;
     int n = snprintf(buf, len, "%s/%s/L:%lld/B:%lld/D:%lld", in->f->name, in->f->vlabel, (long long)in->L,
                      (long long)in->B, (long long)in->D);
     if (in->F && n > 0 && (size_t)n < len)

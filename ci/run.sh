@@ -4,7 +4,8 @@
 #      and on the tier-2 long cases generated now by the NumPy oracle,
 #   2. the complexity tables (the seed wrapper configuration and every layer across sequence lengths),
 #   3. the benchmark sweep (lrb_bench; CI-sized by default, --full for the full sweep) with the same-run
-#      roofline, PyTorch peer rows where PyTorch is installed, and the rendered report,
+#      roofline, PyTorch peer rows where PyTorch is installed, and the rendered report; with --full also the
+#      sgemm comparison (lrb_sgemm_compare) and the simd backend's targets (reports/cpu_targets.py),
 # writing machine-readable results and summary.md with plots under reports/out/ (or --out DIR) and a
 # readable summary to the terminal.
 # usage: bash ci/run.sh [--full] [--reps N] [--out DIR]
@@ -135,6 +136,13 @@ echo "=== report"
     --title "lrb on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//') ($sweep sweep)" \
     || status=1
 echo "  $out/summary.md and plots"
+if [ $sweep = full ]; then
+    # the simd backend's targets (PERFORMANCE.md §7 C1-C5) from this run, with the sgemm comparison
+    build/release/lrb_sgemm_compare --reps=5 > "$out"/sgemm.txt 2>&1 || status=1
+    /usr/bin/python3 reports/cpu_targets.py --bench "$out"/bench.json "${peer[@]}" --sgemm "$out"/sgemm.txt \
+        --out "$out"/targets.md || status=1
+    echo "  $out/targets.md, $out/sgemm.txt"
+fi
 
 echo "=== summary"
 grep -h '^conformance:' "$out"/conformance.txt "$out"/conformance_tier2.txt 2>/dev/null | sed 's/^/  /'
