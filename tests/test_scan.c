@@ -16,6 +16,7 @@
  * Set LRB_TEST_VERBOSE=1 to print the measured errors.
  */
 #include "lrb_tests.h"
+#include "test_util.h"
 
 #include "../harness/lrb_layers.h"
 #include "../reference/lrb_ref.h"
@@ -33,42 +34,8 @@
 
 static const lrb_algo all_algos[4] = {LRB_SEQ, LRB_UL, LRB_BLELLOCH, LRB_CHUNKED};
 
-static int verbose(void)
-{
-    const char *e = getenv("LRB_TEST_VERBOSE");
-    return e && *e && strcmp(e, "0") != 0;
-}
-
 /* ------------------------------------------------------------------------------------------------ */
 /* Helpers                                                                                           */
-
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static double rng_u(uint64_t *s)
-{
-    return (double)(rng_next(s) >> 11) * 0x1.0p-53;
-}
-
-static double rng_n(uint64_t *s)
-{
-    double u1 = rng_u(s), u2 = rng_u(s);
-    if (u1 < 1e-300)
-        u1 = 1e-300;
-    return sqrt(-2.0 * log(u1)) * cos(2.0 * TEST_PI * u2);
-}
-
-static float *falloc(size_t n)
-{
-    float *p = calloc(n ? n : 1, sizeof *p);
-    ck_assert_msg(p != NULL, "out of memory");
-    return p;
-}
 
 static double *dalloc(size_t n)
 {
@@ -88,7 +55,7 @@ static size_t count_nonfinite(const float *x, size_t n)
 
 static float *fdup(const float *x, size_t n)
 {
-    float *p = falloc(n);
+    float *p = lrb_test_falloc(n);
     memcpy(p, x, n * sizeof *p);
     return p;
 }
@@ -120,13 +87,13 @@ static scan_prob prob_new(int cplx, int data, int64_t B, int64_t L, int64_t D, i
     p.D = D;
     p.ld = ld ? ld : (cplx ? 2 * D : D);
     p.im_off = cplx ? D : 0;
-    p.b = falloc(seq_n(&p));
+    p.b = lrb_test_falloc(seq_n(&p));
     if (data) {
-        p.a = falloc(seq_n(&p));
+        p.a = lrb_test_falloc(seq_n(&p));
     } else {
-        p.nu = falloc((size_t)D);
+        p.nu = lrb_test_falloc((size_t)D);
         if (cplx)
-            p.theta = falloc((size_t)D);
+            p.theta = lrb_test_falloc((size_t)D);
     }
     return p;
 }
@@ -174,8 +141,8 @@ static int run_scan(const scan_prob *p, lrb_algo algo, int64_t chunk, const floa
 /* Runs p with algo into fresh buffers (out of place); returns h, stores the final state in *hlast. */
 static float *solve(const scan_prob *p, lrb_algo algo, int64_t chunk, float **hlast)
 {
-    float *h = falloc(seq_n(p));
-    *hlast = falloc(st_n(p));
+    float *h = lrb_test_falloc(seq_n(p));
+    *hlast = lrb_test_falloc(st_n(p));
     int rc = run_scan(p, algo, chunk, p->b, h, *hlast);
     ck_assert_int_eq(rc, LRB_OK);
     return h;
@@ -270,9 +237,9 @@ static void fill_normal(const scan_prob *p, float *x, uint64_t *rs)
     for (int64_t b = 0; b < p->B; b++)
         for (int64_t t = 0; t < p->L; t++)
             for (int64_t d = 0; d < p->D; d++) {
-                x[off_re(p, b, t, d)] = (float)rng_n(rs);
+                x[off_re(p, b, t, d)] = (float)lrb_test_rng_n(rs);
                 if (p->cplx)
-                    x[off_im(p, b, t, d)] = (float)rng_n(rs);
+                    x[off_im(p, b, t, d)] = (float)lrb_test_rng_n(rs);
             }
 }
 
@@ -282,9 +249,9 @@ static void fill_decay(const scan_prob *p, double lo, double hi, uint64_t *rs)
     for (int64_t b = 0; b < p->B; b++)
         for (int64_t t = 0; t < p->L; t++)
             for (int64_t d = 0; d < p->D; d++) {
-                double r = lo + (hi - lo) * rng_u(rs);
+                double r = lo + (hi - lo) * lrb_test_rng_u(rs);
                 if (p->cplx) {
-                    double ph = 2.0 * TEST_PI * rng_u(rs);
+                    double ph = 2.0 * TEST_PI * lrb_test_rng_u(rs);
                     p->a[off_re(p, b, t, d)] = (float)(r * cos(ph));
                     p->a[off_im(p, b, t, d)] = (float)(r * sin(ph));
                 } else {
@@ -295,9 +262,9 @@ static void fill_decay(const scan_prob *p, double lo, double hi, uint64_t *rs)
 
 static void fill_state(scan_prob *p, uint64_t *rs)
 {
-    p->h0 = falloc(st_n(p));
+    p->h0 = lrb_test_falloc(st_n(p));
     for (size_t i = 0; i < st_n(p); i++)
-        p->h0[i] = (float)rng_n(rs);
+        p->h0[i] = (float)lrb_test_rng_n(rs);
 }
 
 /* A random problem of any kind: N(0,1) inputs, decays ν ∈ [0.9, 1.1]·nu (const) or |a| ∈ [0.5, 0.99]. */
@@ -310,9 +277,9 @@ static scan_prob random_prob(int cplx, int data, int64_t B, int64_t L, int64_t D
         fill_decay(&p, 0.5, 0.99, &rs);
     } else {
         for (int64_t d = 0; d < D; d++) {
-            p.nu[d] = (float)(nu * (0.9 + 0.2 * rng_u(&rs)));
+            p.nu[d] = (float)(nu * (0.9 + 0.2 * lrb_test_rng_u(&rs)));
             if (cplx)
-                p.theta[d] = (float)(2.0 * TEST_PI * rng_u(&rs));
+                p.theta[d] = (float)(2.0 * TEST_PI * lrb_test_rng_u(&rs));
         }
     }
     if (state)
@@ -353,17 +320,17 @@ static scan_prob reset_prob(int cplx, int64_t B, int64_t L, int64_t D, int state
     for (int64_t b = 0; b < B; b++)
         for (int64_t t = 0; t < L; t++)
             for (int64_t d = 0; d < D; d++) {
-                p.a[off_re(&p, b, t, d)] = rng_u(&rs) < 0.001 ? 0.0f : 1.0f;
-                p.b[off_re(&p, b, t, d)] = (float)((int)(rng_u(&rs) * 7.0) - 3);
+                p.a[off_re(&p, b, t, d)] = lrb_test_rng_u(&rs) < 0.001 ? 0.0f : 1.0f;
+                p.b[off_re(&p, b, t, d)] = (float)((int)(lrb_test_rng_u(&rs) * 7.0) - 3);
                 if (cplx) {
                     p.a[off_im(&p, b, t, d)] = 0.0f;
-                    p.b[off_im(&p, b, t, d)] = (float)((int)(rng_u(&rs) * 7.0) - 3);
+                    p.b[off_im(&p, b, t, d)] = (float)((int)(lrb_test_rng_u(&rs) * 7.0) - 3);
                 }
             }
     if (state) {
-        p.h0 = falloc(st_n(&p));
+        p.h0 = lrb_test_falloc(st_n(&p));
         for (size_t i = 0; i < st_n(&p); i++)
-            p.h0[i] = (float)((int)(rng_u(&rs) * 7.0) - 3);
+            p.h0[i] = (float)((int)(lrb_test_rng_u(&rs) * 7.0) - 3);
     }
     return p;
 }
@@ -391,10 +358,10 @@ START_TEST(test_lambda_one_exact)
         uint64_t rs = 21 + (uint64_t)cplx;
         scan_prob p = prob_new(cplx, 0, 2, 1000, 4, 0);
         for (size_t i = 0; i < seq_n(&p); i++)
-            p.b[i] = (float)((int)(rng_u(&rs) * 7.0) - 3);
-        p.h0 = falloc(st_n(&p));
+            p.b[i] = (float)((int)(lrb_test_rng_u(&rs) * 7.0) - 3);
+        p.h0 = lrb_test_falloc(st_n(&p));
         for (size_t i = 0; i < st_n(&p); i++)
-            p.h0[i] = (float)((int)(rng_u(&rs) * 7.0) - 3);
+            p.h0[i] = (float)((int)(lrb_test_rng_u(&rs) * 7.0) - 3);
         check_bitexact_vs_seq(&p, algo, cplx ? "lambda=1 complex" : "lambda=1 real");
         prob_free(&p);
     }
@@ -480,7 +447,7 @@ START_TEST(test_closed_forms)
             }
         }
     }
-    if (verbose())
+    if (lrb_test_verbose())
         fprintf(stderr, "closed forms   %-9s worst rel L2 %.3g (%.3g of the bound)\n", lrb_algo_name(algo), worst,
                 worst_ratio);
 }
@@ -514,7 +481,7 @@ START_TEST(test_accuracy_const)
                 worst = e;
             if (e / bound > worst_ratio)
                 worst_ratio = e / bound;
-            if (verbose())
+            if (lrb_test_verbose())
                 fprintf(stderr, "  const %-8s %-7s nu=%-6g L=%-6lld rel L2 %.3g  bound %.3g\n", lrb_algo_name(algo),
                         cplx ? "complex" : "real", nu, (long long)L, e, bound);
             free(h);
@@ -524,7 +491,7 @@ START_TEST(test_accuracy_const)
             prob_free(&p);
         }
     }
-    if (verbose())
+    if (lrb_test_verbose())
         fprintf(stderr, "const decay    %-9s worst rel L2 %.3g (%.3g of the bound)\n", lrb_algo_name(algo), worst,
                 worst_ratio);
 }
@@ -556,7 +523,7 @@ START_TEST(test_accuracy_data)
         }
         prob_free(&p);
     }
-    if (verbose())
+    if (lrb_test_verbose())
         fprintf(stderr, "data decay     %-9s worst rel L2 %.3g (bound %.3g)\n", lrb_algo_name(algo), worst, bound);
 }
 END_TEST
@@ -567,7 +534,7 @@ END_TEST
 /* Copies steps [t0, t1) of every batch row of x (layout of p) into a new (B, t1 − t0, ld) buffer. */
 static float *slice(const scan_prob *p, const float *x, int64_t t0, int64_t t1)
 {
-    float *r = falloc((size_t)(p->B * (t1 - t0) * p->ld));
+    float *r = lrb_test_falloc((size_t)(p->B * (t1 - t0) * p->ld));
     for (int64_t b = 0; b < p->B; b++)
         memcpy(r + b * (t1 - t0) * p->ld, x + (b * p->L + t0) * p->ld, (size_t)((t1 - t0) * p->ld) * sizeof *r);
     return r;
@@ -596,7 +563,7 @@ static void check_streaming(const scan_prob *p, lrb_algo algo, const char *what)
         p2.h0 = mid;
         float *h2 = solve(&p2, algo, 16, &fin);
         /* Reassemble into the layout of p. */
-        float *two = falloc(seq_n(p));
+        float *two = lrb_test_falloc(seq_n(p));
         for (int64_t b = 0; b < p->B; b++) {
             memcpy(two + b * L * p->ld, h1 + b * L1 * p->ld, (size_t)(L1 * p->ld) * sizeof *two);
             memcpy(two + (b * L + L1) * p->ld, h2 + b * (L - L1) * p->ld, (size_t)((L - L1) * p->ld) * sizeof *two);
@@ -655,7 +622,7 @@ START_TEST(test_determinism_and_in_place)
             ck_assert_msg(memcmp(hl1, hl2, st_n(&p) * sizeof *hl1) == 0, "%s: two states differ", lrb_algo_name(algo));
             /* In place: h aliases b; the final state must still be written. */
             float *x = fdup(p.b, seq_n(&p));
-            float *hl3 = falloc(st_n(&p));
+            float *hl3 = lrb_test_falloc(st_n(&p));
             ck_assert_int_eq(run_scan(&p, algo, chunk, x, x, hl3), LRB_OK);
             ck_assert_msg(memcmp(x, h1, seq_n(&p) * sizeof *x) == 0, "%s kind %d: in place differs",
                           lrb_algo_name(algo), kind);
@@ -665,7 +632,7 @@ START_TEST(test_determinism_and_in_place)
             float *st = fdup(p.h0, st_n(&p));
             scan_prob q = p;
             q.h0 = st;
-            float *h4 = falloc(seq_n(&p));
+            float *h4 = lrb_test_falloc(seq_n(&p));
             ck_assert_int_eq(run_scan(&q, algo, chunk, p.b, h4, st), LRB_OK);
             ck_assert_msg(memcmp(h4, h1, seq_n(&p) * sizeof *h4) == 0 && memcmp(st, hl1, st_n(&p) * sizeof *st) == 0,
                           "%s: h0 == h_last differs", lrb_algo_name(algo));
@@ -697,17 +664,17 @@ START_TEST(test_strided_batched)
         if (cplx)
             p.im_off = 6;
         for (size_t i = 0; i < seq_n(&p); i++)
-            p.b[i] = (float)rng_n(&rs); /* the columns outside the block too: they must be ignored */
+            p.b[i] = (float)lrb_test_rng_n(&rs); /* the columns outside the block too: they must be ignored */
         if (data)
             fill_decay(&p, 0.5, 0.99, &rs);
         if (!data)
             for (int64_t d = 0; d < D; d++) {
-                p.nu[d] = (float)(0.01 + 0.1 * rng_u(&rs));
+                p.nu[d] = (float)(0.01 + 0.1 * lrb_test_rng_u(&rs));
                 if (cplx)
-                    p.theta[d] = (float)(6.0 * rng_u(&rs));
+                    p.theta[d] = (float)(6.0 * lrb_test_rng_u(&rs));
             }
         fill_state(&p, &rs);
-        float *h = falloc(seq_n(&p)), *hl = falloc(st_n(&p));
+        float *h = lrb_test_falloc(seq_n(&p)), *hl = lrb_test_falloc(st_n(&p));
         for (size_t i = 0; i < seq_n(&p); i++)
             h[i] = sentinel;
         ck_assert_int_eq(run_scan(&p, algo, 7, p.b, h, hl), LRB_OK);
@@ -737,7 +704,7 @@ START_TEST(test_strided_batched)
                     memcpy(c.theta, p.theta, (size_t)D * sizeof *c.theta);
             }
             c.h0 = fdup(p.h0 + b * D * w, (size_t)(D * w));
-            float *ch = falloc(seq_n(&c)), *chl = falloc(st_n(&c));
+            float *ch = lrb_test_falloc(seq_n(&c)), *chl = lrb_test_falloc(st_n(&c));
             ck_assert_int_eq(run_scan(&c, algo, 7, c.b, ch, chl), LRB_OK);
             size_t diff = 0;
             for (int64_t t = 0; t < L; t++)
@@ -765,7 +732,7 @@ END_TEST
 START_TEST(test_einval)
 {
     scan_prob p = random_prob(0, 0, 1, 10, 2, 0.1, 0, 700);
-    float *h = falloc(seq_n(&p));
+    float *h = lrb_test_falloc(seq_n(&p));
     ck_assert_int_eq(run_scan(&p, LRB_DIRECT, 4, p.b, h, NULL), LRB_EINVAL);
     ck_assert_int_eq(run_scan(&p, (lrb_algo)99, 4, p.b, h, NULL), LRB_EINVAL);
     ck_assert_int_eq(run_scan(&p, LRB_CHUNKED, 0, p.b, h, NULL), LRB_EINVAL);
@@ -843,27 +810,27 @@ static wkv_prob wkv_random(int64_t B, int64_t L, int64_t C, double kmax, double 
     p.B = B;
     p.L = L;
     p.C = C;
-    p.w = falloc((size_t)C);
-    p.u = falloc((size_t)C);
-    p.k = falloc(wkv_n(&p));
-    p.v = falloc(wkv_n(&p));
+    p.w = lrb_test_falloc((size_t)C);
+    p.u = lrb_test_falloc((size_t)C);
+    p.k = lrb_test_falloc(wkv_n(&p));
+    p.v = lrb_test_falloc(wkv_n(&p));
     for (int64_t c = 0; c < C; c++) {
-        float td = (float)(td_lo + (td_hi - td_lo) * rng_u(&rs));
+        float td = (float)(td_lo + (td_hi - td_lo) * lrb_test_rng_u(&rs));
         p.w[c] = -expf(td);
-        p.u[c] = (float)(-10.0 + 20.0 * rng_u(&rs));
+        p.u[c] = (float)(-10.0 + 20.0 * lrb_test_rng_u(&rs));
     }
     for (size_t i = 0; i < wkv_n(&p); i++) {
-        p.k[i] = kmax > 0 ? (float)(-kmax + 2.0 * kmax * rng_u(&rs)) : (float)kconst;
-        p.v[i] = (float)rng_n(&rs);
+        p.k[i] = kmax > 0 ? (float)(-kmax + 2.0 * kmax * lrb_test_rng_u(&rs)) : (float)kconst;
+        p.v[i] = (float)lrb_test_rng_n(&rs);
     }
     if (state) {
-        p.aa0 = falloc(wkv_sn(&p));
-        p.bb0 = falloc(wkv_sn(&p));
-        p.pp0 = falloc(wkv_sn(&p));
+        p.aa0 = lrb_test_falloc(wkv_sn(&p));
+        p.bb0 = lrb_test_falloc(wkv_sn(&p));
+        p.pp0 = lrb_test_falloc(wkv_sn(&p));
         for (size_t i = 0; i < wkv_sn(&p); i++) {
-            p.pp0[i] = (float)(-5.0 + 10.0 * rng_u(&rs));
-            p.bb0[i] = (float)(0.5 + 1.5 * rng_u(&rs));
-            p.aa0[i] = p.bb0[i] * (float)(-1.0 + 2.0 * rng_u(&rs));
+            p.pp0[i] = (float)(-5.0 + 10.0 * lrb_test_rng_u(&rs));
+            p.bb0[i] = (float)(0.5 + 1.5 * lrb_test_rng_u(&rs));
+            p.aa0[i] = p.bb0[i] * (float)(-1.0 + 2.0 * lrb_test_rng_u(&rs));
         }
     }
     return p;
@@ -950,7 +917,7 @@ static double wkv_state_err(const wkv_prob *p, const float *aa, const float *bb,
 static double wkv_check(const wkv_prob *p, lrb_algo algo, int64_t chunk, double tol, double stol, const char *what)
 {
     const size_t n = wkv_n(p), sn = wkv_sn(p);
-    float *y = falloc(n), *aa = falloc(sn), *bb = falloc(sn), *pp = falloc(sn);
+    float *y = lrb_test_falloc(n), *aa = lrb_test_falloc(sn), *bb = lrb_test_falloc(sn), *pp = lrb_test_falloc(sn);
     double *ry = dalloc(n), *raa = dalloc(sn), *rbb = dalloc(sn), *rpp = dalloc(sn);
     ck_assert_int_eq(run_wkv(p, algo, chunk, y, aa, bb, pp), LRB_OK);
     wkv_oracle(p, ry, raa, rbb, rpp);
@@ -960,7 +927,7 @@ static double wkv_check(const wkv_prob *p, lrb_algo algo, int64_t chunk, double 
     const double e = rel_l2_flat(y, ry, n), es = wkv_state_err(p, aa, bb, pp, raa, rbb, rpp);
     ck_assert_msg(e <= tol && es <= stol, "%s %s chunk %lld: rel L2 %g (bound %g), state %g (bound %g)", what,
                   lrb_algo_name(algo), (long long)chunk, e, tol, es, stol);
-    if (verbose())
+    if (lrb_test_verbose())
         fprintf(stderr, "  wkv4 %-8s %-22s chunk %-5lld rel L2 %.3g  state %.3g\n", lrb_algo_name(algo), what,
                 (long long)chunk, e, es);
     free(y);
@@ -991,7 +958,7 @@ START_TEST(test_wkv_nominal)
         wkv_check(&p, algo, 4, 1e-4, 1e-4, "short");
         wkv_free(&p);
     }
-    if (verbose())
+    if (lrb_test_verbose())
         fprintf(stderr, "wkv4 nominal   %-9s worst rel L2 %.3g\n", lrb_algo_name(algo), worst);
 }
 END_TEST
@@ -1012,7 +979,7 @@ START_TEST(test_wkv_stress)
         worst = fmax(worst, wkv_check(&p, algo, 64, 2e-3, 1e-2, sgn ? "stress k = -100" : "stress k = +100"));
         wkv_free(&p);
     }
-    if (verbose())
+    if (lrb_test_verbose())
         fprintf(stderr, "wkv4 stress    %-9s worst rel L2 %.3g\n", lrb_algo_name(algo), worst);
 }
 END_TEST
@@ -1022,7 +989,7 @@ START_TEST(test_wkv_first_and_empty)
     lrb_algo algo = all_algos[_i];
     wkv_prob p = wkv_random(2, 100, 5, 10.0, 0.0, -6.0, 4.0, 0, 1100);
     const size_t n = wkv_n(&p), sn = wkv_sn(&p);
-    float *y = falloc(n), *aa = falloc(sn), *bb = falloc(sn), *pp = falloc(sn);
+    float *y = lrb_test_falloc(n), *aa = lrb_test_falloc(sn), *bb = lrb_test_falloc(sn), *pp = lrb_test_falloc(sn);
     ck_assert_int_eq(run_wkv(&p, algo, 8, y, aa, bb, pp), LRB_OK);
     size_t diff = 0;
     for (int64_t b = 0; b < p.B; b++)
@@ -1033,13 +1000,14 @@ START_TEST(test_wkv_first_and_empty)
     ck_assert_msg(diff == 0, "%s: wkv_0 != v_0 in %zu channels", lrb_algo_name(algo), diff);
     /* Explicit empty states, pp = −1e38 and −1e30: the same outputs as no state, bit for bit. */
     const float pps[2] = {-1e38f, -1e30f};
-    p.aa0 = falloc(sn);
-    p.bb0 = falloc(sn);
-    p.pp0 = falloc(sn);
+    p.aa0 = lrb_test_falloc(sn);
+    p.bb0 = lrb_test_falloc(sn);
+    p.pp0 = lrb_test_falloc(sn);
     for (int i = 0; i < 2; i++) {
         for (size_t j = 0; j < sn; j++)
             p.pp0[j] = pps[i];
-        float *y2 = falloc(n), *aa2 = falloc(sn), *bb2 = falloc(sn), *pp2 = falloc(sn);
+        float *y2 = lrb_test_falloc(n), *aa2 = lrb_test_falloc(sn), *bb2 = lrb_test_falloc(sn),
+              *pp2 = lrb_test_falloc(sn);
         ck_assert_int_eq(run_wkv(&p, algo, 8, y2, aa2, bb2, pp2), LRB_OK);
         ck_assert_msg(memcmp(y, y2, n * sizeof *y) == 0, "%s: pp0 = %g changes the outputs", lrb_algo_name(algo),
                       (double)pps[i]);
@@ -1065,10 +1033,11 @@ START_TEST(test_wkv_streaming_determinism)
     wkv_prob p = wkv_random(2, 600, 5, 10.0, 0.0, -6.0, 4.0, 1, 1200);
     const int64_t L = p.L, C = p.C, B = p.B;
     const size_t n = wkv_n(&p), sn = wkv_sn(&p);
-    float *y = falloc(n), *aa = falloc(sn), *bb = falloc(sn), *pp = falloc(sn);
+    float *y = lrb_test_falloc(n), *aa = lrb_test_falloc(sn), *bb = lrb_test_falloc(sn), *pp = lrb_test_falloc(sn);
     ck_assert_int_eq(run_wkv(&p, algo, 16, y, aa, bb, pp), LRB_OK);
     {
-        float *y2 = falloc(n), *aa2 = falloc(sn), *bb2 = falloc(sn), *pp2 = falloc(sn);
+        float *y2 = lrb_test_falloc(n), *aa2 = lrb_test_falloc(sn), *bb2 = lrb_test_falloc(sn),
+              *pp2 = lrb_test_falloc(sn);
         ck_assert_int_eq(run_wkv(&p, algo, 16, y2, aa2, bb2, pp2), LRB_OK);
         ck_assert_msg(memcmp(y, y2, n * sizeof *y) == 0 && memcmp(aa, aa2, sn * sizeof *aa) == 0 &&
                           memcmp(bb, bb2, sn * sizeof *bb) == 0 && memcmp(pp, pp2, sn * sizeof *pp) == 0,
@@ -1086,25 +1055,25 @@ START_TEST(test_wkv_streaming_determinism)
         wkv_prob p1 = p, p2 = p;
         p1.L = L1;
         p2.L = L - L1;
-        p1.k = falloc((size_t)(B * L1 * C));
-        p1.v = falloc((size_t)(B * L1 * C));
-        p2.k = falloc((size_t)(B * (L - L1) * C));
-        p2.v = falloc((size_t)(B * (L - L1) * C));
+        p1.k = lrb_test_falloc((size_t)(B * L1 * C));
+        p1.v = lrb_test_falloc((size_t)(B * L1 * C));
+        p2.k = lrb_test_falloc((size_t)(B * (L - L1) * C));
+        p2.v = lrb_test_falloc((size_t)(B * (L - L1) * C));
         for (int64_t b = 0; b < B; b++) {
             memcpy(p1.k + b * L1 * C, p.k + b * L * C, (size_t)(L1 * C) * sizeof(float));
             memcpy(p1.v + b * L1 * C, p.v + b * L * C, (size_t)(L1 * C) * sizeof(float));
             memcpy(p2.k + b * (L - L1) * C, p.k + (b * L + L1) * C, (size_t)((L - L1) * C) * sizeof(float));
             memcpy(p2.v + b * (L - L1) * C, p.v + (b * L + L1) * C, (size_t)((L - L1) * C) * sizeof(float));
         }
-        float *y1 = falloc((size_t)(B * L1 * C)), *y2 = falloc((size_t)(B * (L - L1) * C));
-        float *ma = falloc(sn), *mb = falloc(sn), *mp = falloc(sn);
-        float *fa = falloc(sn), *fb = falloc(sn), *fp = falloc(sn);
+        float *y1 = lrb_test_falloc((size_t)(B * L1 * C)), *y2 = lrb_test_falloc((size_t)(B * (L - L1) * C));
+        float *ma = lrb_test_falloc(sn), *mb = lrb_test_falloc(sn), *mp = lrb_test_falloc(sn);
+        float *fa = lrb_test_falloc(sn), *fb = lrb_test_falloc(sn), *fp = lrb_test_falloc(sn);
         ck_assert_int_eq(run_wkv(&p1, algo, 16, y1, ma, mb, mp), LRB_OK);
         p2.aa0 = ma;
         p2.bb0 = mb;
         p2.pp0 = mp;
         ck_assert_int_eq(run_wkv(&p2, algo, 16, y2, fa, fb, fp), LRB_OK);
-        float *two = falloc(n);
+        float *two = lrb_test_falloc(n);
         for (int64_t b = 0; b < B; b++) {
             memcpy(two + b * L * C, y1 + b * L1 * C, (size_t)(L1 * C) * sizeof(float));
             memcpy(two + (b * L + L1) * C, y2 + b * (L - L1) * C, (size_t)((L - L1) * C) * sizeof(float));
@@ -1212,7 +1181,7 @@ START_TEST(test_adapter_scan)
         lrb_call call;
         memset(&call, 0, sizeof call);
         call.cfg = &cfg;
-        float *h = falloc(seq_n(&p)), *hs = falloc(st_n(&p));
+        float *h = lrb_test_falloc(seq_n(&p)), *hs = lrb_test_falloc(st_n(&p));
         if (!data) {
             add_tensor(&call, "nu_log", LRB_PARAM, nu_log, NULL);
             if (cplx)
@@ -1225,7 +1194,7 @@ START_TEST(test_adapter_scan)
         add_tensor(&call, "h", LRB_STATE, hs, p.h0);
         call.has_state_in = 1;
         ck_assert_int_eq(lrb_ref_scan(&call, algo), LRB_OK);
-        float *rh = falloc(seq_n(&p)), *rs = falloc(st_n(&p));
+        float *rh = lrb_test_falloc(seq_n(&p)), *rs = lrb_test_falloc(st_n(&p));
         ck_assert_int_eq(run_scan(&p, algo, 7, p.b, rh, rs), LRB_OK);
         ck_assert_msg(memcmp(h, rh, seq_n(&p) * sizeof *h) == 0, "adapter scan kind %d: output differs", kind);
         ck_assert_msg(memcmp(hs, rs, st_n(&p) * sizeof *hs) == 0, "adapter scan kind %d: state differs", kind);
@@ -1257,7 +1226,7 @@ START_TEST(test_adapter_wkv4)
     memset(&call, 0, sizeof call);
     call.cfg = &cfg;
     const size_t n = wkv_n(&p), sn = wkv_sn(&p);
-    float *y = falloc(n), *aa = falloc(sn), *bb = falloc(sn), *pp = falloc(sn);
+    float *y = lrb_test_falloc(n), *aa = lrb_test_falloc(sn), *bb = lrb_test_falloc(sn), *pp = lrb_test_falloc(sn);
     add_tensor(&call, "time_decay", LRB_PARAM, td, NULL);
     add_tensor(&call, "time_first", LRB_PARAM, p.u, NULL);
     add_tensor(&call, "k", LRB_INPUT, p.k, NULL);
@@ -1268,7 +1237,7 @@ START_TEST(test_adapter_wkv4)
     add_tensor(&call, "pp", LRB_STATE, pp, p.pp0);
     call.has_state_in = 1;
     ck_assert_int_eq(lrb_ref_wkv4(&call, algo), LRB_OK);
-    float *ry = falloc(n), *raa = falloc(sn), *rbb = falloc(sn), *rpp = falloc(sn);
+    float *ry = lrb_test_falloc(n), *raa = lrb_test_falloc(sn), *rbb = lrb_test_falloc(sn), *rpp = lrb_test_falloc(sn);
     ck_assert_int_eq(run_wkv(&p, algo, 5, ry, raa, rbb, rpp), LRB_OK);
     ck_assert_msg(memcmp(y, ry, n * sizeof *y) == 0, "adapter wkv4: output differs");
     ck_assert_msg(memcmp(aa, raa, sn * sizeof *aa) == 0 && memcmp(bb, rbb, sn * sizeof *bb) == 0 &&

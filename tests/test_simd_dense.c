@@ -10,6 +10,7 @@
  * the columns between the row width and the stride must come back untouched, byte for byte.
  */
 #include "lrb_tests.h"
+#include "test_util.h"
 
 #include "../kernels/cpu/lrb_simd.h"
 #include "../reference/dense.h"
@@ -25,33 +26,18 @@ static const int test_threads[3] = {1, 2, 3};
 /* ------------------------------------------------------------------------------------------------ */
 /* Helpers                                                                                           */
 
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* U[lo, hi), with about 1 in 16 values replaced by +0.0f or −0.0f */
 static float rng_val(uint64_t *s, float lo, float hi)
 {
-    const uint64_t r = rng_next(s);
+    const uint64_t r = lrb_test_rng_next(s);
     if ((r & 15) == 0)
         return (r & 16) ? -0.0f : 0.0f;
     return lo + (hi - lo) * (float)((double)(r >> 40) * 0x1.0p-24);
 }
 
-static float *falloc(size_t n)
-{
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    ck_assert_ptr_nonnull(p);
-    return p;
-}
-
 static float *frand(size_t n, float lo, float hi, uint64_t *s)
 {
-    float *p = falloc(n);
+    float *p = lrb_test_falloc(n);
     for (size_t i = 0; i < n; i++)
         p[i] = rng_val(s, lo, hi);
     return p;
@@ -110,13 +96,13 @@ static int check_dense_shape(int64_t rows, int64_t in, int64_t out, uint64_t see
     const int64_t ldx_max = in + 3, ldy_max = out + 5;
     float *x = frand((size_t)(rows * ldx_max), -1.0f, 1.0f, &s);
     float *W = frand((size_t)(out * in), -1.0f, 1.0f, &s);
-    float *K = falloc((size_t)(in * out));
+    float *K = lrb_test_falloc((size_t)(in * out));
     for (int64_t j = 0; j < out; j++)
         for (int64_t k = 0; k < in; k++)
             K[k * out + j] = W[j * in + k];
     float *bias = frand((size_t)out, -2.0f, 2.0f, &s);
     const size_t ny = (size_t)(rows * ldy_max);
-    float *yr = falloc(ny), *ys = falloc(ny);
+    float *yr = lrb_test_falloc(ny), *ys = lrb_test_falloc(ny);
     lrb_isa isas[LRB_NUM_ISAS];
     const int nisa = lrb_test_isas(isas);
     for (int padded = 0; padded < 2; padded++) {
@@ -192,7 +178,7 @@ START_TEST(test_dense_column_block)
     const int64_t rows = 37, in = 45, out = 29, ldy = 2 * out + 7;
     float *x = frand((size_t)(rows * in), -1.0f, 1.0f, &s);
     float *W1 = frand((size_t)(out * in), -1.0f, 1.0f, &s), *W2 = frand((size_t)(out * in), -1.0f, 1.0f, &s);
-    float *yr = falloc((size_t)(rows * ldy)), *ys = falloc((size_t)(rows * ldy));
+    float *yr = lrb_test_falloc((size_t)(rows * ldy)), *ys = lrb_test_falloc((size_t)(rows * ldy));
     poison(yr, (size_t)(rows * ldy));
     lrb_dense_rows(x, rows, in, in, W1, NULL, out, yr, ldy);
     lrb_dense_rows(x, rows, in, in, W2, W1, out, yr + out, ldy);
@@ -231,7 +217,7 @@ static void check_layernorm(int64_t rows, int64_t C, int64_t ldx, int64_t ldy, f
     float *b = with_b ? frand((size_t)C, -1.0f, 1.0f, &s) : NULL;
     const float eps = 1e-5f;
     const size_t ny = (size_t)(rows * ldy), nx = (size_t)(rows * ldx);
-    float *yr = falloc(ny), *ys = falloc(ny), *xr = falloc(nx), *xs = falloc(nx);
+    float *yr = lrb_test_falloc(ny), *ys = lrb_test_falloc(ny), *xr = lrb_test_falloc(nx), *xs = lrb_test_falloc(nx);
     poison(yr, ny);
     lrb_layernorm_rows(x, rows, C, ldx, w, b, eps, yr, ldy);
     memcpy(xr, x, nx * sizeof *x);
@@ -302,7 +288,7 @@ START_TEST(test_token_shift)
                     float *prev = with_prev ? frand((size_t)(B * C), -3.0f, 3.0f, &s) : NULL;
                     /* mu in [0, 1] with zeros, plus a few out of range (1 − mu then changes sign) */
                     float *mu = frand((size_t)C, -0.25f, 1.25f, &s);
-                    float *outr = falloc(n), *outs = falloc(n);
+                    float *outr = lrb_test_falloc(n), *outs = lrb_test_falloc(n);
                     poison(outr, n);
                     lrb_token_shift_mix(x, B, L, C, prev, mu, outr);
                     for (int ii = 0; ii < nisa; ii++)

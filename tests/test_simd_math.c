@@ -20,6 +20,7 @@
  * Set LRB_TEST_VERBOSE=1 to print the measured errors.
  */
 #include "lrb_tests.h"
+#include "test_util.h"
 
 #include "../kernels/cpu/lrb_simd.h"
 #include "../kernels/cpu/wkv4_kern.h"
@@ -32,40 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int verbose(void)
-{
-    const char *e = getenv("LRB_TEST_VERBOSE");
-    return e && *e && strcmp(e, "0") != 0;
-}
-
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static double rng_u(uint64_t *s)
-{
-    return (double)(rng_next(s) >> 11) * 0x1.0p-53;
-}
-
-static double rng_n(uint64_t *s)
-{
-    double u1 = rng_u(s), u2 = rng_u(s);
-    if (u1 < 1e-300)
-        u1 = 1e-300;
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
-static float *falloc(size_t n)
-{
-    float *p = calloc(n ? n : 1, sizeof *p);
-    ck_assert_msg(p != NULL, "out of memory");
-    return p;
-}
 
 static double *dalloc(size_t n)
 {
@@ -212,7 +179,7 @@ START_TEST(test_scalar_ulp)
         sweep_range(f, -0.25f, -0.125f, &acc); /* around σ = 1/2 */
         sweep_range(f, 0.125f, 0.25f, &acc);
     }
-    if (verbose())
+    if (lrb_test_verbose())
         fprintf(stderr, "lrb_%sf: max %.3f ulp at %a\n", fn_names[f], acc.worst, (double)acc.at);
     ck_assert_msg(acc.worst <= fn_bound[f], "lrb_%sf: %.3f ulp at %a (bound %g)", fn_names[f], acc.worst,
                   (double)acc.at, fn_bound[f]);
@@ -271,18 +238,18 @@ static float *map_inputs(size_t n, uint64_t seed)
                                      -1.0f,   88.72283f, 88.7229f, -87.3f,    -103.97f, -104.0f, -150.0f,
                                      0.5625f, -0.5625f,  0.56249f, 9.1f,      -9.1f,    1e-30f,  -1e-45f,
                                      FLT_MAX, -FLT_MAX,  FLT_MIN,  0x1p-149f, 44.0f,    -44.0f,  89.0f};
-    float *x = falloc(n);
+    float *x = lrb_test_falloc(n);
     uint64_t s = seed;
     for (size_t i = 0; i < n; i++) {
         const size_t ns = sizeof specials / sizeof *specials;
         if (i < ns)
             x[i] = specials[i];
         else if (i % 3 == 0)
-            x[i] = u2f((uint32_t)rng_next(&s));
+            x[i] = u2f((uint32_t)lrb_test_rng_next(&s));
         else if (i % 3 == 1)
-            x[i] = (float)(-110.0 + 200.0 * rng_u(&s));
+            x[i] = (float)(-110.0 + 200.0 * lrb_test_rng_u(&s));
         else
-            x[i] = (float)(rng_n(&s) * 3.0);
+            x[i] = (float)(lrb_test_rng_n(&s) * 3.0);
     }
     x[n - 1] = u2f(0x7fa5a5a5u); /* a signalling NaN with a payload */
     return x;
@@ -296,7 +263,7 @@ START_TEST(test_maps_bitwise)
     const int nisa = lrb_test_isas(isas);
     const size_t N = 70001; /* > 4 blocks of the driver: threaded, with a tail */
     float *x = map_inputs(N, 77 + (uint64_t)f);
-    float *ref = falloc(N), *y = falloc(N + 64), *z = falloc(N);
+    float *ref = lrb_test_falloc(N), *y = lrb_test_falloc(N + 64), *z = lrb_test_falloc(N);
     for (size_t i = 0; i < N; i++)
         ref[i] = scalars[f](x[i]);
     const uint32_t guard = 0x7fb0b0b0u;
@@ -362,26 +329,26 @@ static wkv_prob wkv_random(int64_t B, int64_t L, int64_t C, double kmax, double 
     p.B = B;
     p.L = L;
     p.C = C;
-    p.w = falloc((size_t)C);
-    p.u = falloc((size_t)C);
-    p.k = falloc(wkv_n(&p));
-    p.v = falloc(wkv_n(&p));
+    p.w = lrb_test_falloc((size_t)C);
+    p.u = lrb_test_falloc((size_t)C);
+    p.k = lrb_test_falloc(wkv_n(&p));
+    p.v = lrb_test_falloc(wkv_n(&p));
     for (int64_t c = 0; c < C; c++) {
-        p.w[c] = -lrb_expf((float)(td_lo + (td_hi - td_lo) * rng_u(&rs)));
-        p.u[c] = (float)(-10.0 + 20.0 * rng_u(&rs));
+        p.w[c] = -lrb_expf((float)(td_lo + (td_hi - td_lo) * lrb_test_rng_u(&rs)));
+        p.u[c] = (float)(-10.0 + 20.0 * lrb_test_rng_u(&rs));
     }
     for (size_t i = 0; i < wkv_n(&p); i++) {
-        p.k[i] = kmax > 0 ? (float)(-kmax + 2.0 * kmax * rng_u(&rs)) : (float)kconst;
-        p.v[i] = (float)rng_n(&rs);
+        p.k[i] = kmax > 0 ? (float)(-kmax + 2.0 * kmax * lrb_test_rng_u(&rs)) : (float)kconst;
+        p.v[i] = (float)lrb_test_rng_n(&rs);
     }
     if (state) {
-        p.aa0 = falloc(wkv_sn(&p));
-        p.bb0 = falloc(wkv_sn(&p));
-        p.pp0 = falloc(wkv_sn(&p));
+        p.aa0 = lrb_test_falloc(wkv_sn(&p));
+        p.bb0 = lrb_test_falloc(wkv_sn(&p));
+        p.pp0 = lrb_test_falloc(wkv_sn(&p));
         for (size_t i = 0; i < wkv_sn(&p); i++) {
-            p.pp0[i] = (float)(-5.0 + 10.0 * rng_u(&rs));
-            p.bb0[i] = (float)(0.5 + 1.5 * rng_u(&rs));
-            p.aa0[i] = p.bb0[i] * (float)(-1.0 + 2.0 * rng_u(&rs));
+            p.pp0[i] = (float)(-5.0 + 10.0 * lrb_test_rng_u(&rs));
+            p.bb0[i] = (float)(0.5 + 1.5 * lrb_test_rng_u(&rs));
+            p.aa0[i] = p.bb0[i] * (float)(-1.0 + 2.0 * lrb_test_rng_u(&rs));
         }
     }
     return p;
@@ -427,7 +394,8 @@ typedef struct {
 
 static wkv_out out_new(const wkv_prob *p)
 {
-    wkv_out o = {falloc(wkv_n(p)), falloc(wkv_sn(p)), falloc(wkv_sn(p)), falloc(wkv_sn(p))};
+    wkv_out o = {lrb_test_falloc(wkv_n(p)), lrb_test_falloc(wkv_sn(p)), lrb_test_falloc(wkv_sn(p)),
+                 lrb_test_falloc(wkv_sn(p))};
     return o;
 }
 
@@ -488,7 +456,7 @@ START_TEST(test_wkv_seq_bitwise)
                     out_free(&s);
                     wkv_free(&p);
                 }
-    if (verbose())
+    if (lrb_test_verbose())
         fprintf(stderr, "wkv4 simd seq: %d runs bit-identical to the reference\n", checked);
     simd_restore(saved);
 }
@@ -505,7 +473,7 @@ START_TEST(test_wkv_seq_state)
     const size_t n = wkv_n(&p), sn = wkv_sn(&p);
     wkv_out r = out_new(&p);
     ck_assert_int_eq(run_ref(&p, LRB_SEQ, 0, &r), LRB_OK);
-    float *aa = falloc(sn), *bb = falloc(sn), *pp = falloc(sn), *y = falloc(n);
+    float *aa = lrb_test_falloc(sn), *bb = lrb_test_falloc(sn), *pp = lrb_test_falloc(sn), *y = lrb_test_falloc(n);
     for (int ii = 0; ii < nisa; ii++) {
         ck_assert_int_eq(lrb_cpu_set_isa(isas[ii]), 0);
         for (int th = 1; th <= 2; th++) {
@@ -531,9 +499,9 @@ START_TEST(test_wkv_seq_state)
             wkv_prob q1 = p, q2 = p;
             q1.L = L1;
             q2.L = L2;
-            float *k1 = falloc((size_t)(p.B * L1 * C)), *v1 = falloc((size_t)(p.B * L1 * C));
-            float *k2 = falloc((size_t)(p.B * L2 * C)), *v2 = falloc((size_t)(p.B * L2 * C));
-            float *y1 = falloc((size_t)(p.B * L1 * C)), *y2 = falloc((size_t)(p.B * L2 * C));
+            float *k1 = lrb_test_falloc((size_t)(p.B * L1 * C)), *v1 = lrb_test_falloc((size_t)(p.B * L1 * C));
+            float *k2 = lrb_test_falloc((size_t)(p.B * L2 * C)), *v2 = lrb_test_falloc((size_t)(p.B * L2 * C));
+            float *y1 = lrb_test_falloc((size_t)(p.B * L1 * C)), *y2 = lrb_test_falloc((size_t)(p.B * L2 * C));
             for (int64_t b = 0; b < p.B; b++) {
                 memcpy(k1 + b * L1 * C, p.k + b * p.L * C, (size_t)(L1 * C) * sizeof *k1);
                 memcpy(v1 + b * L1 * C, p.v + b * p.L * C, (size_t)(L1 * C) * sizeof *v1);
@@ -651,7 +619,7 @@ static double wkv_par_check(const wkv_prob *p, lrb_algo algo, int64_t chunk, dou
                           lrb_isa_name(isas[ii]));
         worst = fmax(worst, e);
     }
-    if (verbose())
+    if (lrb_test_verbose())
         fprintf(stderr, "  wkv4 simd %-8s %-24s chunk %-5lld rel L2 %.3g (reference %.3g)\n", lrb_algo_name(algo), what,
                 (long long)chunk, worst, rel_l2(r.y, ry, n));
     out_free(&r);
@@ -709,18 +677,19 @@ START_TEST(test_wkv_par_stream)
     wkv_prob q1 = p, q2 = p;
     q1.L = L1;
     q2.L = L2;
-    q1.k = falloc((size_t)(p.B * L1 * C));
-    q1.v = falloc((size_t)(p.B * L1 * C));
-    q2.k = falloc((size_t)(p.B * L2 * C));
-    q2.v = falloc((size_t)(p.B * L2 * C));
+    q1.k = lrb_test_falloc((size_t)(p.B * L1 * C));
+    q1.v = lrb_test_falloc((size_t)(p.B * L1 * C));
+    q2.k = lrb_test_falloc((size_t)(p.B * L2 * C));
+    q2.v = lrb_test_falloc((size_t)(p.B * L2 * C));
     for (int64_t b = 0; b < p.B; b++) {
         memcpy(q1.k + b * L1 * C, p.k + b * p.L * C, (size_t)(L1 * C) * sizeof(float));
         memcpy(q1.v + b * L1 * C, p.v + b * p.L * C, (size_t)(L1 * C) * sizeof(float));
         memcpy(q2.k + b * L2 * C, p.k + (b * p.L + L1) * C, (size_t)(L2 * C) * sizeof(float));
         memcpy(q2.v + b * L2 * C, p.v + (b * p.L + L1) * C, (size_t)(L2 * C) * sizeof(float));
     }
-    float *y = falloc(n), *y1 = falloc((size_t)(p.B * L1 * C)), *y2 = falloc((size_t)(p.B * L2 * C));
-    float *aa = falloc(sn), *bb = falloc(sn), *pp = falloc(sn);
+    float *y = lrb_test_falloc(n), *y1 = lrb_test_falloc((size_t)(p.B * L1 * C)),
+          *y2 = lrb_test_falloc((size_t)(p.B * L2 * C));
+    float *aa = lrb_test_falloc(sn), *bb = lrb_test_falloc(sn), *pp = lrb_test_falloc(sn);
     lrb_wkv4_args a = wkv_args(&q1, chunk, y1, aa, bb, pp);
     ck_assert_int_eq(lrb_simd_wkv4(&a, algo), LRB_OK);
     a = wkv_args(&q2, chunk, y2, aa, bb, pp);
@@ -743,7 +712,7 @@ START_TEST(test_wkv_par_stream)
         es = fmax(es, fabs((double)bb[i] * r - one.bb[i]) / one.bb[i]);
         es = fmax(es, fabs((double)aa[i] * r - one.aa[i]) / (one.bb[i] * 4.0));
     }
-    if (verbose())
+    if (lrb_test_verbose())
         fprintf(stderr, "  wkv4 simd %s two pieces vs one pass: rel L2 %.3g, state %.3g\n", lrb_algo_name(algo), e, es);
     ck_assert_msg(e <= 1e-4 && es <= 1e-4, "%s two pieces: rel L2 %g, state %g", lrb_algo_name(algo), e, es);
     free(q1.k);

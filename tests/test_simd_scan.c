@@ -23,6 +23,7 @@
  * Set LRB_TEST_VERBOSE=1 to print the measured errors.
  */
 #include "lrb_tests.h"
+#include "test_util.h"
 
 #include "../kernels/cpu/lrb_simd.h"
 #include "../reference/scan.h"
@@ -39,42 +40,8 @@
 
 static const int ss_threads[3] = {1, 2, 3};
 
-static int ss_verbose(void)
-{
-    const char *e = getenv("LRB_TEST_VERBOSE");
-    return e && *e && strcmp(e, "0") != 0;
-}
-
 /* ------------------------------------------------------------------------------------------------ */
 /* Helpers                                                                                           */
-
-static uint64_t ss_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static double ss_u(uint64_t *s)
-{
-    return (double)(ss_next(s) >> 11) * 0x1.0p-53;
-}
-
-static double ss_n(uint64_t *s)
-{
-    double u1 = ss_u(s), u2 = ss_u(s);
-    if (u1 < 1e-300)
-        u1 = 1e-300;
-    return sqrt(-2.0 * log(u1)) * cos(2.0 * SS_PI * u2);
-}
-
-static float *ss_alloc(size_t n)
-{
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    ck_assert_msg(p != NULL, "out of memory");
-    return p;
-}
 
 static void ss_poison(float *p, size_t n)
 {
@@ -85,7 +52,7 @@ static void ss_poison(float *p, size_t n)
 
 static float *ss_dup(const float *x, size_t n)
 {
-    float *p = ss_alloc(n);
+    float *p = lrb_test_falloc(n);
     memcpy(p, x, n * sizeof *p);
     return p;
 }
@@ -122,14 +89,14 @@ static ss_prob ss_new(int cplx, int data, int64_t B, int64_t L, int64_t D)
     p.D = D;
     p.im_off = cplx ? D + 2 : 0;
     p.ld = cplx ? 2 * D + 5 : D + 3;
-    p.b = ss_alloc(ss_seq_n(&p));
+    p.b = lrb_test_falloc(ss_seq_n(&p));
     ss_poison(p.b, ss_seq_n(&p));
     if (data) {
-        p.a = ss_alloc(ss_seq_n(&p));
+        p.a = lrb_test_falloc(ss_seq_n(&p));
         ss_poison(p.a, ss_seq_n(&p));
     } else {
-        p.nu = ss_alloc((size_t)D);
-        p.theta = cplx ? ss_alloc((size_t)D) : NULL;
+        p.nu = lrb_test_falloc((size_t)D);
+        p.theta = cplx ? lrb_test_falloc((size_t)D) : NULL;
     }
     return p;
 }
@@ -155,9 +122,10 @@ static ss_prob ss_random(int cplx, int data, int64_t B, int64_t L, int64_t D, do
         for (int64_t t = 0; t < L; t++)
             for (int64_t d = 0; d < D; d++)
                 for (int part = 0; part <= cplx; part++) {
-                    p.b[ss_off(&p, b, t, d, part)] = (float)ss_n(&rs);
+                    p.b[ss_off(&p, b, t, d, part)] = (float)lrb_test_rng_n(&rs);
                     if (data && part == 0) {
-                        double r = lo + (hi - lo) * ss_u(&rs), ph = cplx ? 2.0 * SS_PI * ss_u(&rs) : 0.0;
+                        double r = lo + (hi - lo) * lrb_test_rng_u(&rs),
+                               ph = cplx ? 2.0 * SS_PI * lrb_test_rng_u(&rs) : 0.0;
                         p.a[ss_off(&p, b, t, d, 0)] = (float)(r * cos(ph));
                         if (cplx)
                             p.a[ss_off(&p, b, t, d, 1)] = (float)(r * sin(ph));
@@ -165,14 +133,14 @@ static ss_prob ss_random(int cplx, int data, int64_t B, int64_t L, int64_t D, do
                 }
     if (!data)
         for (int64_t d = 0; d < D; d++) {
-            p.nu[d] = (float)(nu * (0.9 + 0.2 * ss_u(&rs)));
+            p.nu[d] = (float)(nu * (0.9 + 0.2 * lrb_test_rng_u(&rs)));
             if (cplx)
-                p.theta[d] = (float)(2.0 * SS_PI * ss_u(&rs));
+                p.theta[d] = (float)(2.0 * SS_PI * lrb_test_rng_u(&rs));
         }
     if (state) {
-        p.h0 = ss_alloc(ss_st_n(&p));
+        p.h0 = lrb_test_falloc(ss_st_n(&p));
         for (size_t i = 0; i < ss_st_n(&p); i++)
-            p.h0[i] = (float)ss_n(&rs);
+            p.h0[i] = (float)lrb_test_rng_n(&rs);
     }
     return p;
 }
@@ -202,9 +170,9 @@ static lrb_scan_args ss_args(const ss_prob *p, const float *b, float *h, const f
 /* Runs p out of place into poisoned buffers; returns h and the final state in *hl. */
 static float *ss_solve(const ss_prob *p, int simd, lrb_algo algo, int64_t chunk, float **hl)
 {
-    float *h = ss_alloc(ss_seq_n(p));
+    float *h = lrb_test_falloc(ss_seq_n(p));
     ss_poison(h, ss_seq_n(p));
-    *hl = ss_alloc(ss_st_n(p));
+    *hl = lrb_test_falloc(ss_st_n(p));
     ss_poison(*hl, ss_st_n(p));
     lrb_scan_args s = ss_args(p, p->b, h, p->h0, *hl, chunk);
     ss_fn f =
@@ -353,7 +321,7 @@ START_TEST(test_seq_bitexact)
                     float *hb = ss_dup(p.b, n), *st = NULL;
                     if (p.h0)
                         st = ss_dup(p.h0, ns);
-                    float *hl2 = st ? st : ss_alloc(ns);
+                    float *hl2 = st ? st : lrb_test_falloc(ns);
                     lrb_scan_args s = ss_args(&p, hb, hb, st, hl2, 0);
                     ok = ok && (cplx ? lrb_simd_scan_complex(&s, LRB_SEQ) : lrb_simd_scan_real(&s, LRB_SEQ)) == LRB_OK;
                     ok = ok && memcmp(hb, ref, n * sizeof *hb) == 0 && memcmp(hl2, rl, ns * sizeof *hl2) == 0;
@@ -373,7 +341,7 @@ START_TEST(test_seq_bitexact)
             }
     lrb_cpu_set_isa(old_isa);
     lrb_cpu_set_threads(old_threads);
-    if (ss_verbose())
+    if (lrb_test_verbose())
         printf("simd seq bitexact cplx=%d data=%d: %d runs, %d mismatches\n", cplx, data, cases, bad);
     ck_assert_msg(bad == 0, "seq (cplx %d, data %d) differs from the reference in %d of %d runs, first: %s", cplx, data,
                   bad, cases, what);
@@ -389,14 +357,15 @@ START_TEST(test_shared_buffer)
     const int ncfg = ss_configs(cfg);
     const int64_t B = 2, L = 300, D = 37, ld = 2 * D;
     uint64_t rs = 77;
-    float *buf = ss_alloc((size_t)(B * L * ld));
+    float *buf = lrb_test_falloc((size_t)(B * L * ld));
     for (int64_t i = 0; i < B * L; i++)
         for (int64_t d = 0; d < D; d++) {
-            buf[i * ld + d] = (float)ss_n(&rs);
-            buf[i * ld + D + d] = (float)(0.5 + 0.45 * ss_u(&rs));
+            buf[i * ld + d] = (float)lrb_test_rng_n(&rs);
+            buf[i * ld + D + d] = (float)(0.5 + 0.45 * lrb_test_rng_u(&rs));
         }
     /* the reference on separate buffers */
-    float *b = ss_alloc((size_t)(B * L * D)), *a = ss_alloc((size_t)(B * L * D)), *ref = ss_alloc((size_t)(B * L * D));
+    float *b = lrb_test_falloc((size_t)(B * L * D)), *a = lrb_test_falloc((size_t)(B * L * D)),
+          *ref = lrb_test_falloc((size_t)(B * L * D));
     for (int64_t i = 0; i < B * L; i++)
         for (int64_t d = 0; d < D; d++) {
             b[i * D + d] = buf[i * ld + d];
@@ -540,7 +509,7 @@ static double ss_check_variant(const ss_prob *p, ss_variant v, double bound, con
     free(ol);
     lrb_cpu_set_isa(old_isa);
     lrb_cpu_set_threads(old_threads);
-    if (ss_verbose())
+    if (lrb_test_verbose())
         printf("simd %s %s chunk %lld: rel L2 %.3g (bound %.3g)\n", tag, lrb_algo_name(v.algo), (long long)v.chunk,
                worst, bound);
     return worst;
@@ -600,16 +569,16 @@ START_TEST(test_logstep_contiguous)
     for (size_t li = 0; li < sizeof Ls / sizeof *Ls; li++) {
         const int64_t B = 3, L = Ls[li];
         uint64_t rs = 5150u + li + 100u * (uint64_t)data;
-        float *b = ss_alloc((size_t)(B * L)), *a = data ? ss_alloc((size_t)(B * L)) : NULL, nu = 0.02f;
-        float *b2 = ss_alloc((size_t)(2 * B * L)), *a2 = data ? ss_alloc((size_t)(2 * B * L)) : NULL;
+        float *b = lrb_test_falloc((size_t)(B * L)), *a = data ? lrb_test_falloc((size_t)(B * L)) : NULL, nu = 0.02f;
+        float *b2 = lrb_test_falloc((size_t)(2 * B * L)), *a2 = data ? lrb_test_falloc((size_t)(2 * B * L)) : NULL;
         float h0[3];
         for (int64_t i = 0; i < B * L; i++) {
-            b[i] = b2[2 * i] = b2[2 * i + 1] = (float)ss_n(&rs);
+            b[i] = b2[2 * i] = b2[2 * i + 1] = (float)lrb_test_rng_n(&rs);
             if (a)
-                a[i] = a2[2 * i] = a2[2 * i + 1] = (float)(0.9 + 0.099 * ss_u(&rs));
+                a[i] = a2[2 * i] = a2[2 * i + 1] = (float)(0.9 + 0.099 * lrb_test_rng_u(&rs));
         }
         for (int i = 0; i < 3; i++)
-            h0[i] = (float)ss_n(&rs);
+            h0[i] = (float)lrb_test_rng_n(&rs);
         /* float64 loop */
         double *o = malloc((size_t)(B * L) * sizeof *o), num = 0, den = 0;
         ck_assert(o != NULL);
@@ -623,7 +592,7 @@ START_TEST(test_logstep_contiguous)
         }
         for (int c = 0; c < ncfg; c++) {
             ss_apply(cfg[c]);
-            float *h = ss_alloc((size_t)(B * L)), *h2 = ss_alloc((size_t)(2 * B * L)), hl[3], hl2[3];
+            float *h = lrb_test_falloc((size_t)(B * L)), *h2 = lrb_test_falloc((size_t)(2 * B * L)), hl[3], hl2[3];
             ss_poison(h2, (size_t)(2 * B * L));
             lrb_scan_args s;
             memset(&s, 0, sizeof s);
@@ -703,8 +672,8 @@ START_TEST(test_streaming)
                 ss_prob *q = piece ? &p2 : &p1;
                 const int64_t t0 = piece ? L1 : 0, Lq = piece ? L - L1 : L1;
                 q->L = Lq;
-                q->b = ss_alloc((size_t)(B * Lq * p.ld));
-                q->a = data ? ss_alloc((size_t)(B * Lq * p.ld)) : NULL;
+                q->b = lrb_test_falloc((size_t)(B * Lq * p.ld));
+                q->a = data ? lrb_test_falloc((size_t)(B * Lq * p.ld)) : NULL;
                 for (int64_t bi = 0; bi < B; bi++) {
                     memcpy(q->b + bi * Lq * p.ld, p.b + (bi * L + t0) * p.ld, (size_t)(Lq * p.ld) * sizeof(float));
                     if (data)
@@ -769,9 +738,9 @@ START_TEST(test_reset_exact)
         for (int64_t t = 0; t < L; t++)
             for (int64_t d = 0; d < D; d++)
                 for (int part = 0; part <= cplx; part++) {
-                    p.b[ss_off(&p, bi, t, d, part)] = (float)((int)(ss_next(&rs) % 7) - 3);
+                    p.b[ss_off(&p, bi, t, d, part)] = (float)((int)(lrb_test_rng_next(&rs) % 7) - 3);
                     if (data && part == 0) {
-                        const int k = (int)(ss_next(&rs) % (cplx ? 5 : 4));
+                        const int k = (int)(lrb_test_rng_next(&rs) % (cplx ? 5 : 4));
                         /* mostly 1 so that sums grow, sometimes a reset (0) or a rotation (i) */
                         const float re = k == 0 ? 0.0f : k == 4 ? 0.0f : 1.0f, im = k == 4 ? 1.0f : 0.0f;
                         p.a[ss_off(&p, bi, t, d, 0)] = re;
@@ -785,9 +754,9 @@ START_TEST(test_reset_exact)
             if (cplx)
                 p.theta[d] = 0.0f;
         }
-    p.h0 = ss_alloc(ss_st_n(&p));
+    p.h0 = lrb_test_falloc(ss_st_n(&p));
     for (size_t i = 0; i < ss_st_n(&p); i++)
-        p.h0[i] = (float)((int)(ss_next(&rs) % 9) - 4);
+        p.h0[i] = (float)((int)(lrb_test_rng_next(&rs) % 9) - 4);
     float *rl, *ref = ss_solve(&p, 0, LRB_SEQ, 0, &rl);
     const ss_variant vs[] = {{LRB_SEQ, 0},     {LRB_LOGSTEP, 0},  {LRB_UL, 0},        {LRB_CHUNKED, 1},
                              {LRB_CHUNKED, 7}, {LRB_CHUNKED, 64}, {LRB_CHUNKED, 1000}};

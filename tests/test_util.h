@@ -1,0 +1,54 @@
+/*
+ * test_util.h — small helpers shared by the Check suites that draw their own random problems
+ * (test_scan.c, test_simd_scan.c, test_simd_math.c, test_simd_dense.c): a splitmix64 stream with
+ * uniform and normal draws, a checked zeroed float allocation, and the LRB_TEST_VERBOSE switch for
+ * printing measured errors. (The golden tests draw from the shared counter RNG of harness/rng.h
+ * instead, which the NumPy oracle reproduces.)
+ */
+#ifndef LRB_TEST_UTIL_H
+#define LRB_TEST_UTIL_H
+
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static inline int lrb_test_verbose(void)
+{
+    const char *e = getenv("LRB_TEST_VERBOSE");
+    return e && *e && strcmp(e, "0") != 0;
+}
+
+static inline uint64_t lrb_test_rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* uniform in [0, 1) with 53 bits */
+static inline double lrb_test_rng_u(uint64_t *s)
+{
+    return (double)(lrb_test_rng_next(s) >> 11) * 0x1.0p-53;
+}
+
+/* standard normal (Box–Muller) */
+static inline double lrb_test_rng_n(uint64_t *s)
+{
+    double u1 = lrb_test_rng_u(s), u2 = lrb_test_rng_u(s);
+    if (u1 < 1e-300)
+        u1 = 1e-300;
+    return sqrt(-2.0 * log(u1)) * cos(2.0 * 3.14159265358979323846 * u2);
+}
+
+/* n floats (at least one), zeroed; fails the test when memory runs out */
+static inline float *lrb_test_falloc(size_t n)
+{
+    float *p = calloc(n ? n : 1, sizeof *p);
+    ck_assert_msg(p != NULL, "out of memory");
+    return p;
+}
+
+#endif
