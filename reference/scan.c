@@ -80,14 +80,10 @@ void lrb_scan_power_table(float nu, const float *theta, int64_t M, float *pr, fl
     }
 }
 
-/* The algorithms the reference offers. */
-static int ref_algo(lrb_algo algo)
+static int args_ok(const lrb_scan_args *s, int cplx, lrb_algo algo)
 {
-    return algo == LRB_SEQ || algo == LRB_UL || algo == LRB_BLELLOCH || algo == LRB_CHUNKED;
-}
-
-int lrb_scan_args_ok(const lrb_scan_args *s, int cplx, lrb_algo algo)
-{
+    if (algo != LRB_SEQ && algo != LRB_UL && algo != LRB_BLELLOCH && algo != LRB_CHUNKED)
+        return 0;
     if (!s || s->B < 1 || s->L < 1 || s->D < 1 || !s->b || !s->h)
         return 0;
     if ((s->a == NULL) == (s->nu == NULL))
@@ -623,14 +619,14 @@ static int parallel_complex(const lrb_scan_args *s, lrb_algo algo)
 
 int lrb_scan_real(const lrb_scan_args *s, lrb_algo algo)
 {
-    if (!ref_algo(algo) || !lrb_scan_args_ok(s, 0, algo))
+    if (!args_ok(s, 0, algo))
         return LRB_EINVAL;
     return algo == LRB_SEQ ? seq_real(s) : parallel_real(s, algo);
 }
 
 int lrb_scan_complex(const lrb_scan_args *s, lrb_algo algo)
 {
-    if (!ref_algo(algo) || !lrb_scan_args_ok(s, 1, algo))
+    if (!args_ok(s, 1, algo))
         return LRB_EINVAL;
     return algo == LRB_SEQ ? seq_complex(s) : parallel_complex(s, algo);
 }

@@ -40,11 +40,6 @@ typedef struct lrb_scan_args {
 int lrb_scan_real(const lrb_scan_args *s, lrb_algo algo);
 int lrb_scan_complex(const lrb_scan_args *s, lrb_algo algo);
 
-/* 1 when the arguments are valid for a real (cplx = 0) or complex scan with algorithm algo (sizes, exactly one
- * of a and nu, theta for a complex constant decay, strides, chunk ≥ 1 for LRB_CHUNKED); whether a backend
- * offers algo is for it to check. Shared by every backend's scans, so all accept the same arguments. */
-int lrb_scan_args_ok(const lrb_scan_args *s, int cplx, lrb_algo algo);
-
 /* Schedule helpers shared with wkv4.c. The smallest power of two ≥ L (1 for L = 1). */
 int64_t lrb_scan_pow2_ceil(int64_t L);
 /* Number of indices of the aligned segment [i − len + 1, i] that are < L: the length of a tree node once

@@ -44,10 +44,25 @@
 #define UL_TILE 256   /* ul tile rows: 256 × 64 channels × (h, A) = 128 KB */
 #define CHUNK_GROUP_BYTES (4 << 20)
 
-/* The algorithms this backend offers (the arguments are checked by the reference's lrb_scan_args_ok). */
-static int simd_algo(lrb_algo algo)
+static int args_ok(const lrb_scan_args *s, int cplx, lrb_algo algo)
 {
-    return algo == LRB_SEQ || algo == LRB_LOGSTEP || algo == LRB_CHUNKED || algo == LRB_UL;
+    if (algo != LRB_SEQ && algo != LRB_LOGSTEP && algo != LRB_CHUNKED && algo != LRB_UL)
+        return 0;
+    if (!s || s->B < 1 || s->L < 1 || s->D < 1 || !s->b || !s->h)
+        return 0;
+    if ((s->a == NULL) == (s->nu == NULL))
+        return 0;
+    if (cplx) {
+        if (s->nu && !s->theta)
+            return 0;
+        if (s->im_off < s->D || s->ld < s->im_off + s->D)
+            return 0;
+    } else if (s->ld < s->D) {
+        return 0;
+    }
+    if (algo == LRB_CHUNKED && s->chunk < 1)
+        return 0;
+    return 1;
 }
 
 static int64_t min64(int64_t x, int64_t y)
@@ -437,7 +452,7 @@ static int run_ul(scan_job *j)
 
 static int run(const lrb_scan_args *s, lrb_algo algo, int cplx)
 {
-    if (!simd_algo(algo) || !lrb_scan_args_ok(s, cplx, algo))
+    if (!args_ok(s, cplx, algo))
         return LRB_EINVAL;
     scan_job j;
     memset(&j, 0, sizeof j);
