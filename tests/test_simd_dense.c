@@ -51,24 +51,6 @@ static void poison(float *p, size_t n)
         memcpy(p + i, &bits, sizeof bits);
 }
 
-/* Saves the ISA and thread count, restores them in simd_restore. */
-typedef struct {
-    lrb_isa isa;
-    int threads;
-} simd_saved;
-
-static simd_saved simd_save(void)
-{
-    simd_saved s = {lrb_cpu_isa(), lrb_cpu_threads()};
-    return s;
-}
-
-static void simd_restore(simd_saved s)
-{
-    ck_assert_int_eq(lrb_cpu_set_isa(s.isa), 0);
-    ck_assert_int_eq(lrb_cpu_set_threads(s.threads), 0);
-}
-
 /* Index of the first differing float, or −1. */
 static int64_t first_diff(const float *a, const float *b, size_t n)
 {
@@ -148,14 +130,14 @@ static int check_dense_shape(int64_t rows, int64_t in, int64_t out, uint64_t see
 /* The brief's grid, one rows value per loop iteration. */
 START_TEST(test_dense_grid)
 {
-    simd_saved sv = simd_save();
+    lrb_test_cpu_state sv = lrb_test_cpu_save();
     int calls = 0;
     for (int ii = 0; ii < 6; ii++)
         for (int oi = 0; oi < 6; oi++)
             calls += check_dense_shape(dense_rows_v[_i], dense_in_v[ii], dense_out_v[oi],
                                        1000u * (uint64_t)_i + 10u * (uint64_t)ii + (uint64_t)oi);
     ck_assert_int_gt(calls, 0);
-    simd_restore(sv);
+    lrb_test_cpu_restore(sv);
 }
 END_TEST
 
@@ -163,9 +145,9 @@ END_TEST
 START_TEST(test_dense_large)
 {
     static const int64_t shapes[3][3] = {{300, 1000, 200}, {5, 777, 1000}, {517, 130, 67}};
-    simd_saved sv = simd_save();
+    lrb_test_cpu_state sv = lrb_test_cpu_save();
     check_dense_shape(shapes[_i][0], shapes[_i][1], shapes[_i][2], 77u + (uint64_t)_i);
-    simd_restore(sv);
+    lrb_test_cpu_restore(sv);
 }
 END_TEST
 
@@ -173,7 +155,7 @@ END_TEST
  * same rows: the other block is left as the first call wrote it. */
 START_TEST(test_dense_column_block)
 {
-    simd_saved sv = simd_save();
+    lrb_test_cpu_state sv = lrb_test_cpu_save();
     uint64_t s = 4242;
     const int64_t rows = 37, in = 45, out = 29, ldy = 2 * out + 7;
     float *x = frand((size_t)(rows * in), -1.0f, 1.0f, &s);
@@ -199,7 +181,7 @@ START_TEST(test_dense_column_block)
     free(W2);
     free(yr);
     free(ys);
-    simd_restore(sv);
+    lrb_test_cpu_restore(sv);
 }
 END_TEST
 
@@ -254,7 +236,7 @@ START_TEST(test_layernorm)
 {
     static const int64_t rows_v[6] = {1, 5, 16, 17, 40, 333};
     static const int64_t C_v[6] = {1, 7, 16, 33, 100, 1024};
-    simd_saved sv = simd_save();
+    lrb_test_cpu_state sv = lrb_test_cpu_save();
     for (int ci = 0; ci < 6; ci++)
         for (int wb = 0; wb < 4; wb++) {
             const int64_t C = C_v[ci];
@@ -264,7 +246,7 @@ START_TEST(test_layernorm)
             check_layernorm(rows_v[_i], C, ldx, ldy, 0.0f, wb & 1, (wb >> 1) & 1, seed);
             check_layernorm(rows_v[_i], C, ldx, ldy, 1000.0f, (wb >> 1) & 1, wb & 1, seed + 7);
         }
-    simd_restore(sv);
+    lrb_test_cpu_restore(sv);
 }
 END_TEST
 
@@ -274,7 +256,7 @@ END_TEST
 START_TEST(test_token_shift)
 {
     static const int64_t B_v[2] = {1, 3}, L_v[3] = {1, 2, 9}, C_v[6] = {1, 7, 16, 37, 100, 4100};
-    simd_saved sv = simd_save();
+    lrb_test_cpu_state sv = lrb_test_cpu_save();
     lrb_isa isas[LRB_NUM_ISAS];
     const int nisa = lrb_test_isas(isas);
     uint64_t s = 99;
@@ -310,7 +292,7 @@ START_TEST(test_token_shift)
                     free(outr);
                     free(outs);
                 }
-    simd_restore(sv);
+    lrb_test_cpu_restore(sv);
 }
 END_TEST
 

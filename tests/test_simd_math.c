@@ -66,24 +66,6 @@ static int64_t first_diff(const float *a, const float *b, size_t n)
     return -1;
 }
 
-/* Saves the ISA and thread count; simd_restore puts them back. */
-typedef struct {
-    lrb_isa isa;
-    int threads;
-} simd_saved;
-
-static simd_saved simd_save(void)
-{
-    simd_saved s = {lrb_cpu_isa(), lrb_cpu_threads()};
-    return s;
-}
-
-static void simd_restore(simd_saved s)
-{
-    ck_assert_int_eq(lrb_cpu_set_isa(s.isa), 0);
-    ck_assert_int_eq(lrb_cpu_set_threads(s.threads), 0);
-}
-
 /* ------------------------------------------------------------------------------------------------ */
 /* Scalar accuracy                                                                                   */
 
@@ -258,7 +240,7 @@ static float *map_inputs(size_t n, uint64_t seed)
 START_TEST(test_maps_bitwise)
 {
     const int f = _i;
-    const simd_saved saved = simd_save();
+    const lrb_test_cpu_state saved = lrb_test_cpu_save();
     lrb_isa isas[LRB_NUM_ISAS];
     const int nisa = lrb_test_isas(isas);
     const size_t N = 70001; /* > 4 blocks of the driver: threaded, with a tail */
@@ -293,7 +275,7 @@ START_TEST(test_maps_bitwise)
             ck_assert_msg(first_diff(z, ref, N) < 0, "%s %s: in place differs", lrb_isa_name(isas[ii]), fn_names[f]);
         }
     }
-    simd_restore(saved);
+    lrb_test_cpu_restore(saved);
     free(x);
     free(ref);
     free(y);
@@ -429,7 +411,7 @@ static int out_same(const wkv_prob *p, const wkv_out *a, const wkv_out *b)
 START_TEST(test_wkv_seq_bitwise)
 {
     static const int64_t Cs[5] = {1, 3, 17, 33, 130}, Ls[4] = {1, 2, 17, 300}, Bs[2] = {1, 2};
-    const simd_saved saved = simd_save();
+    const lrb_test_cpu_state saved = lrb_test_cpu_save();
     lrb_isa isas[LRB_NUM_ISAS];
     const int nisa = lrb_test_isas(isas);
     int checked = 0;
@@ -458,7 +440,7 @@ START_TEST(test_wkv_seq_bitwise)
                 }
     if (lrb_test_verbose())
         fprintf(stderr, "wkv4 simd seq: %d runs bit-identical to the reference\n", checked);
-    simd_restore(saved);
+    lrb_test_cpu_restore(saved);
 }
 END_TEST
 
@@ -466,7 +448,7 @@ END_TEST
  * state, with the large-magnitude stress data, and streamed in two pieces: all bitwise. */
 START_TEST(test_wkv_seq_state)
 {
-    const simd_saved saved = simd_save();
+    const lrb_test_cpu_state saved = lrb_test_cpu_save();
     lrb_isa isas[LRB_NUM_ISAS];
     const int nisa = lrb_test_isas(isas);
     wkv_prob p = wkv_random(2, 257, 37, 100.0, 0.0, -10.0, 5.0, 1, 4100);
@@ -538,7 +520,7 @@ START_TEST(test_wkv_seq_state)
     free(y);
     out_free(&r);
     wkv_free(&p);
-    simd_restore(saved);
+    lrb_test_cpu_restore(saved);
 }
 END_TEST
 
@@ -589,7 +571,7 @@ static size_t count_nonfinite(const float *x, size_t n)
  * largest error. */
 static double wkv_par_check(const wkv_prob *p, lrb_algo algo, int64_t chunk, double tol, const char *what)
 {
-    const simd_saved saved = simd_save();
+    const lrb_test_cpu_state saved = lrb_test_cpu_save();
     lrb_isa isas[LRB_NUM_ISAS];
     const int nisa = lrb_test_isas(isas);
     const size_t n = wkv_n(p), sn = wkv_sn(p);
@@ -626,7 +608,7 @@ static double wkv_par_check(const wkv_prob *p, lrb_algo algo, int64_t chunk, dou
     out_free(&s1);
     out_free(&s);
     free(ry);
-    simd_restore(saved);
+    lrb_test_cpu_restore(saved);
     return worst;
 }
 
@@ -668,7 +650,7 @@ END_TEST
 START_TEST(test_wkv_par_stream)
 {
     const lrb_algo algo = par_algos[_i];
-    const simd_saved saved = simd_save();
+    const lrb_test_cpu_state saved = lrb_test_cpu_save();
     wkv_prob p = wkv_random(2, 1500, 21, 10.0, 0.0, -6.0, 4.0, 1, 5300);
     const int64_t C = p.C, L1 = 613, L2 = p.L - L1, chunk = 50;
     const size_t n = wkv_n(&p), sn = wkv_sn(&p);
@@ -728,7 +710,7 @@ START_TEST(test_wkv_par_stream)
     free(d);
     out_free(&one);
     wkv_free(&p);
-    simd_restore(saved);
+    lrb_test_cpu_restore(saved);
 }
 END_TEST
 

@@ -1,12 +1,14 @@
 /*
  * test_util.h — small helpers shared by the Check suites that draw their own random problems
  * (test_scan.c, test_simd_scan.c, test_simd_math.c, test_simd_dense.c): a splitmix64 stream with
- * uniform and normal draws, a checked zeroed float allocation, and the LRB_TEST_VERBOSE switch for
- * printing measured errors. (The golden tests draw from the shared counter RNG of harness/rng.h
- * instead, which the NumPy oracle reproduces.)
+ * uniform and normal draws, a checked zeroed float allocation, the LRB_TEST_VERBOSE switch for
+ * printing measured errors, and saving/restoring the simd backend's ISA path and thread count. (The golden tests draw
+ * from the shared counter RNG of harness/rng.h instead, which the NumPy oracle reproduces.)
  */
 #ifndef LRB_TEST_UTIL_H
 #define LRB_TEST_UTIL_H
+
+#include "lrb_cpu.h"
 
 #include <check.h>
 #include <math.h>
@@ -49,6 +51,24 @@ static inline float *lrb_test_falloc(size_t n)
     float *p = calloc(n ? n : 1, sizeof *p);
     ck_assert_msg(p != NULL, "out of memory");
     return p;
+}
+
+/* The simd backend's ISA path and thread count, saved before a test changes them and put back after. */
+typedef struct lrb_test_cpu_state {
+    lrb_isa isa;
+    int threads;
+} lrb_test_cpu_state;
+
+static inline lrb_test_cpu_state lrb_test_cpu_save(void)
+{
+    lrb_test_cpu_state s = {lrb_cpu_isa(), lrb_cpu_threads()};
+    return s;
+}
+
+static inline void lrb_test_cpu_restore(lrb_test_cpu_state s)
+{
+    ck_assert_int_eq(lrb_cpu_set_isa(s.isa), 0);
+    ck_assert_int_eq(lrb_cpu_set_threads(s.threads), 0);
 }
 
 #endif
