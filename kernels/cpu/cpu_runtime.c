@@ -3,8 +3,8 @@
  * lrb_cpu_parallel_for (see lrb_cpu.h). This file is built with baseline flags: it only asks the CPU
  * what it supports and never executes an instruction of a wider ISA itself.
  *
- * The pool: threads−1 workers wait on a condition variable; a parallel region publishes (fn, ctx,
- * ntasks) under a new generation number, and the workers and the caller take task indices from one
+ * The pool: threads−1 workers poll for a while, then wait on a condition variable; a parallel region
+ * publishes (fn, ctx, ntasks) under a new generation number, and the workers and the caller take task indices from one
  * atomic counter until none is left. The caller returns once every worker has left the region, so a
  * region's stack data outlives its tasks.
  */
@@ -12,10 +12,12 @@
 #include "lrb_cpu.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *const isa_names[LRB_NUM_ISAS] = {"portable", "avx2", "avx512"};
@@ -180,15 +182,22 @@ int lrb_cpu_set_threads(int n)
 
 /* ---- thread pool ------------------------------------------------------------------------------------------ */
 
+/* How long an idle worker, and the caller waiting for the workers, spin before they sleep. A futex
+ * wake-up costs about 50 µs on the build machines (measured: 50 µs per region with a condition
+ * variable alone), which is as long as a whole small region; a layer call opens several regions in a
+ * row, so workers that keep polling for a while after a region find the next one without a wake-up. */
+#define LRB_SPIN_NS 200000
+
 typedef struct pool {
     pthread_mutex_t mu;
     pthread_cond_t wake, done;
     pthread_t *tid;
     int nworkers;
-    int running;  /* workers started */
-    unsigned gen; /* region generation */
-    int active;   /* workers still inside the current region */
-    int quit;
+    int running;       /* workers started */
+    atomic_uint gen;   /* region generation; its increment publishes fn, ctx, ntasks */
+    atomic_int active; /* workers still inside the current region */
+    atomic_int quit;
+    int sleeping_caller;
     lrb_task_fn fn;
     void *ctx;
     int64_t ntasks;
@@ -198,6 +207,49 @@ typedef struct pool {
 static pool P = {.mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
 static pthread_mutex_t region_mu = PTHREAD_MUTEX_INITIALIZER; /* one region at a time */
 static _Thread_local int in_region;
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Spins until done(arg) holds or LRB_SPIN_NS pass; yields the core now and then, so that a spinning
+ * thread does not keep a working one off the CPU when there are more threads than cores. */
+static int spin_until(int (*done)(const void *), const void *arg)
+{
+    const int64_t t0 = now_ns();
+    for (int i = 1;; i++) {
+        if (done(arg))
+            return 1;
+        cpu_relax();
+        if ((i & 255) == 0) {
+            if (now_ns() - t0 > LRB_SPIN_NS)
+                return 0;
+            sched_yield();
+        }
+    }
+}
+
+static int gen_moved(const void *seen)
+{
+    return atomic_load_explicit(&P.gen, memory_order_acquire) != *(const unsigned *)seen ||
+           atomic_load_explicit(&P.quit, memory_order_relaxed);
+}
+
+static int workers_left(const void *unused)
+{
+    (void)unused;
+    return atomic_load_explicit(&P.active, memory_order_acquire) == 0;
+}
 
 static void run_tasks(lrb_task_fn fn, void *ctx, int64_t ntasks)
 {
@@ -211,34 +263,38 @@ static void run_tasks(lrb_task_fn fn, void *ctx, int64_t ntasks)
     in_region = 0;
 }
 
+/* arg: the generation current when the worker was created (before the region that created it), so
+ * that a worker which starts late still takes part in that region. */
 static void *worker(void *arg)
 {
-    (void)arg;
-    unsigned seen = 0;
-    pthread_mutex_lock(&P.mu);
+    unsigned seen = (unsigned)(uintptr_t)arg;
     for (;;) {
-        while (!P.quit && P.gen == seen)
-            pthread_cond_wait(&P.wake, &P.mu);
-        if (P.quit)
+        if (!spin_until(gen_moved, &seen)) {
+            /* The caller bumps gen before it takes mu to broadcast, so a worker that still reads the
+             * old generation here is inside pthread_cond_wait when the broadcast comes. */
+            pthread_mutex_lock(&P.mu);
+            while (!atomic_load(&P.quit) && atomic_load(&P.gen) == seen)
+                pthread_cond_wait(&P.wake, &P.mu);
+            pthread_mutex_unlock(&P.mu);
+        }
+        if (atomic_load(&P.quit))
             break;
-        seen = P.gen;
-        lrb_task_fn fn = P.fn;
-        void *ctx = P.ctx;
-        int64_t n = P.ntasks;
-        pthread_mutex_unlock(&P.mu);
-        run_tasks(fn, ctx, n);
-        pthread_mutex_lock(&P.mu);
-        if (--P.active == 0)
-            pthread_cond_signal(&P.done);
+        seen = atomic_load_explicit(&P.gen, memory_order_acquire);
+        run_tasks(P.fn, P.ctx, P.ntasks);
+        if (atomic_fetch_sub_explicit(&P.active, 1, memory_order_acq_rel) == 1) {
+            pthread_mutex_lock(&P.mu);
+            if (P.sleeping_caller)
+                pthread_cond_signal(&P.done);
+            pthread_mutex_unlock(&P.mu);
+        }
     }
-    pthread_mutex_unlock(&P.mu);
     return NULL;
 }
 
 static void pool_stop(void)
 {
     pthread_mutex_lock(&P.mu);
-    P.quit = 1;
+    atomic_store(&P.quit, 1);
     pthread_cond_broadcast(&P.wake);
     pthread_mutex_unlock(&P.mu);
     for (int i = 0; i < P.running; i++)
@@ -246,7 +302,7 @@ static void pool_stop(void)
     free(P.tid);
     P.tid = NULL;
     P.running = 0;
-    P.quit = 0;
+    atomic_store(&P.quit, 0);
 }
 
 static void pool_atexit(void)
@@ -271,7 +327,7 @@ static int pool_resize(int n)
     if (!P.tid)
         return 0;
     for (int i = 0; i < n; i++) {
-        if (pthread_create(&P.tid[i], NULL, worker, NULL) != 0)
+        if (pthread_create(&P.tid[i], NULL, worker, (void *)(uintptr_t)atomic_load(&P.gen)) != 0)
             break;
         P.running++;
     }
@@ -298,19 +354,23 @@ void lrb_cpu_parallel_for(int64_t ntasks, lrb_task_fn fn, void *ctx)
         want = (int)(ntasks - 1);
     /* keep a larger pool than this region needs: idle workers find no task and leave at once */
     int have = pool_resize(P.running > want && P.running <= threads - 1 ? P.running : threads - 1);
-    pthread_mutex_lock(&P.mu);
     P.fn = fn;
     P.ctx = ctx;
     P.ntasks = ntasks;
     atomic_store(&P.next, 0);
-    P.active = have;
-    P.gen++;
+    atomic_store(&P.active, have);
+    atomic_fetch_add_explicit(&P.gen, 1, memory_order_release);
+    pthread_mutex_lock(&P.mu);
     pthread_cond_broadcast(&P.wake);
     pthread_mutex_unlock(&P.mu);
     run_tasks(fn, ctx, ntasks);
-    pthread_mutex_lock(&P.mu);
-    while (P.active > 0)
-        pthread_cond_wait(&P.done, &P.mu);
-    pthread_mutex_unlock(&P.mu);
+    if (!spin_until(workers_left, NULL)) {
+        pthread_mutex_lock(&P.mu);
+        P.sleeping_caller = 1;
+        while (atomic_load(&P.active) > 0)
+            pthread_cond_wait(&P.done, &P.mu);
+        P.sleeping_caller = 0;
+        pthread_mutex_unlock(&P.mu);
+    }
     pthread_mutex_unlock(&region_mu);
 }
