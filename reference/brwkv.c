@@ -23,6 +23,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef struct brwkv_rows {
+    const lrb_ops *ops;
+    float *rkv, *in, *sz;
+    const float *gamma;
+    int64_t U;
+    float eps_den;
+} brwkv_rows;
+
+/* The scan input of rows r0.. : e = exp(k), kv = e ⊙ v. */
+static void brwkv_in_rows(void *vctx, int64_t r0, int64_t n)
+{
+    const brwkv_rows *c = vctx;
+    const int64_t U = c->U;
+    for (int64_t r = r0; r < r0 + n; r++) {
+        const float *k = c->rkv + r * 3 * U + U, *v = k + U;
+        float *kv = c->in + r * 2 * U, *e = kv + U;
+        c->ops->exp_n(k, e, U);
+        for (int64_t j = 0; j < U; j++)
+            kv[j] = e[j] * v[j];
+    }
+}
+
+/* The output of rows r0.. into the r block: o = σ(r) ⊙ (S + γ ⊙ kv) / (Z + γ ⊙ e). */
+static void brwkv_out_rows(void *vctx, int64_t r0, int64_t n)
+{
+    const brwkv_rows *c = vctx;
+    const int64_t U = c->U;
+    const float *gamma = c->gamma;
+    for (int64_t r = r0; r < r0 + n; r++) {
+        float *o = c->rkv + r * 3 * U; /* r block, overwritten by o */
+        const float *kv = c->in + r * 2 * U, *e = kv + U, *S = c->sz + r * 2 * U, *Z = S + U;
+        c->ops->sigmoid_n(o, o, U);
+        for (int64_t j = 0; j < U; j++) {
+            const float num = S[j] + gamma[j] * kv[j];
+            float den = Z[j] + gamma[j] * e[j];
+            if (c->eps_den != 0.0f)
+                den = den + c->eps_den;
+            const float q = den == 0.0f ? 0.0f : num / den;
+            o[j] = o[j] * q; /* σ(o)·q */
+        }
+    }
+}
+
 int lrb_brwkv_forward(const lrb_ops *ops, const lrb_brwkv_params *p, int64_t B, int64_t L, const float *x, float *y,
                       const float *s0, const float *z0, float *s_last, float *z_last, lrb_algo algo, int64_t chunk)
 {
@@ -50,13 +93,6 @@ int lrb_brwkv_forward(const lrb_ops *ops, const lrb_brwkv_params *p, int64_t B, 
         nu[U + j] = nu[j];
         gamma[j] = lrb_expf(p->nu_log[j] + p->gamma_log[j]) - 1.0f;
     }
-    for (int64_t r = 0; r < B * L; r++) {
-        const float *k = rkv + r * U3 + U, *v = k + U;
-        float *kv = in + r * U2, *e = kv + U;
-        ops->exp_n(k, e, U);
-        for (int64_t j = 0; j < U; j++)
-            kv[j] = e[j] * v[j];
-    }
     const float *h0p = NULL;
     if (s0 || z0) {
         /* One of the two may be absent (empty): its half starts from zero. */
@@ -83,21 +119,10 @@ int lrb_brwkv_forward(const lrb_ops *ops, const lrb_brwkv_params *p, int64_t B, 
         .h_last = hl,
         .chunk = chunk,
     };
-    int rc = ops->scan_real(&sa, algo);
+    const brwkv_rows rows = {ops, rkv, in, sz, gamma, U, p->eps_den};
+    int rc = lrb_scan_fused(ops, &sa, 0, algo, brwkv_in_rows, brwkv_out_rows, (void *)&rows,
+                            (U3 + 2 * U2) * (int64_t)sizeof(float));
     if (rc == LRB_OK) {
-        for (int64_t r = 0; r < B * L; r++) {
-            float *o = rkv + r * U3; /* r block, overwritten by o */
-            const float *kv = in + r * U2, *e = kv + U, *S = sz + r * U2, *Z = S + U;
-            ops->sigmoid_n(o, o, U);
-            for (int64_t j = 0; j < U; j++) {
-                const float num = S[j] + gamma[j] * kv[j];
-                float den = Z[j] + gamma[j] * e[j];
-                if (p->eps_den != 0.0f)
-                    den = den + p->eps_den;
-                const float q = den == 0.0f ? 0.0f : num / den;
-                o[j] = o[j] * q; /* σ(o)·q */
-            }
-        }
         ops->dense_rows(rkv, B * L, U, U3, p->wo, p->bo, H, y, H);
         for (int64_t b = 0; b < B; b++) {
             if (s_last)

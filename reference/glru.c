@@ -46,6 +46,27 @@ static void output_row(const lrb_ops *ops, float *z, const float *h, int64_t dh,
         z[j] = z[j] * z[o_off + j];
 }
 
+typedef struct glru_rows {
+    const lrb_ops *ops;
+    float *z;
+    int64_t dh, nd, o_off;
+    int tied;
+} glru_rows;
+
+static void glru_gate_rows(void *vctx, int64_t r0, int64_t n)
+{
+    const glru_rows *c = vctx;
+    for (int64_t r = r0; r < r0 + n; r++)
+        gate_row(c->ops, c->z + r * c->nd, c->dh, c->tied);
+}
+
+static void glru_out_rows(void *vctx, int64_t r0, int64_t n)
+{
+    const glru_rows *c = vctx;
+    for (int64_t r = r0; r < r0 + n; r++)
+        output_row(c->ops, c->z + r * c->nd, c->z + r * c->nd, c->dh, c->o_off);
+}
+
 int lrb_glru_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
 {
     const int64_t B = lrb_cfg_int(c->cfg, "B"), L = lrb_cfg_int(c->cfg, "L");
@@ -79,8 +100,6 @@ int lrb_glru_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
 
     int rc = LRB_OK;
     if (!true_rec) {
-        for (int64_t r = 0; r < B * L; r++)
-            gate_row(ops, z + r * nd, dh, tied);
         const lrb_scan_args sa = {
             .B = B,
             .L = L,
@@ -96,10 +115,9 @@ int lrb_glru_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
             .h_last = hl,
             .chunk = chunk,
         };
-        rc = ops->scan_real(&sa, algo);
-        if (rc == LRB_OK)
-            for (int64_t r = 0; r < B * L; r++)
-                output_row(ops, z + r * nd, z + r * nd, dh, o_off);
+        const glru_rows rows = {ops, z, dh, nd, o_off, tied};
+        rc = lrb_scan_fused(ops, &sa, 0, algo, glru_gate_rows, glru_out_rows, (void *)&rows,
+                            nd * (int64_t)sizeof(float));
     } else {
         if (h0)
             memcpy(h, h0, nh * sizeof *h);

@@ -16,6 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Work on rows r0 .. r0 + n − 1 of a layer's (B·L)-row buffers (row r = b·L + t). */
+typedef void (*lrb_rows_fn)(void *ctx, int64_t r0, int64_t n);
+
 typedef struct lrb_ops {
     const char *backend; /* "ref", "simd" */
     void (*dense_rows)(const float *x, int64_t rows, int64_t in, int64_t ldx, const float *W, const float *bias,
@@ -35,6 +38,10 @@ typedef struct lrb_ops {
     void (*tanh_n)(const float *x, float *y, int64_t n);
     /* z[r·ld + j] = z[r·ld + j]·g[j] for r < rows, j < n (a per-channel gain, e.g. LRU's γ) */
     void (*scale_cols)(float *z, int64_t rows, int64_t n, int64_t ld, const float *g);
+    /* Calls fn on row ranges that together cover rows 0 .. rows − 1, each row once, in any order and on
+     * any thread (the reference: one call for all rows). Only for row-wise work, whose result for a
+     * row does not depend on how the rows are grouped. */
+    void (*for_rows)(int64_t rows, lrb_rows_fn fn, void *ctx);
     /* Scratch of a layer call (n floats, NULL when out of memory), released with scratch_free. The
      * reference mallocs; a fast backend keeps its blocks for the next call, so a call does not pay the
      * page faults of fresh memory for its activations (hundreds of MB at large shapes). */
@@ -43,5 +50,19 @@ typedef struct lrb_ops {
 } lrb_ops;
 
 extern const lrb_ops lrb_ref_ops;
+
+/* A scan with the row-wise work around it: pre (which builds the scan's input rows), the scan, post
+ * (which consumes its output rows), each given through ops->for_rows. With LRB_SEQ the three run on
+ * time tiles of each batch element, the scan of a tile continuing from the state the previous tile
+ * ended in, which is the sequential recurrence itself, so the result is bit for bit that of whole
+ * passes; a tile is LRB_FUSED_TILE_BYTES / row_bytes rows (row_bytes: the bytes pre, scan and post
+ * touch per row), a quarter of the 1 MiB L2 of the build machines (Zen 5), so it stays in L2 from pre to
+ * post with room for what else is live, so the layer reads its pre-activations from memory once and writes its outputs
+ * once. The parallel algorithms need the whole sequence at once and run three whole passes. pre or post may be NULL.
+ * Returns the scan's status (pre and post are not run after a failure). */
+#define LRB_FUSED_TILE_BYTES (256 * 1024)
+
+int lrb_scan_fused(const lrb_ops *ops, const lrb_scan_args *sa, int cplx, lrb_algo algo, lrb_rows_fn pre,
+                   lrb_rows_fn post, void *ctx, int64_t row_bytes);
 
 #endif

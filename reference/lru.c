@@ -7,9 +7,10 @@
  * with λ_j = exp(−ν_j)·(cos θ_j + i·sin θ_j), ν = exp(nu_log), θ = exp(theta_log), γ = exp(gamma_log),
  * the three computed once per call and channel in float32 (decision 6; λ itself is formed by the scan).
  * Layout (decision 2): planar, re(j) = j and im(j) = U + j; with `interleaved` the projection rows are
- * read in bert4keras order, re(j) = 2j and im(j) = 2j + 1, and reordered into the planar scratch so
- * that the scan and everything after it is the same code for both. The typed function
- * lrb_lru_forward (bojone.h) is shared with rnn_wrapper.
+ * read in bert4keras order, re(j) = 2j and im(j) = 2j + 1: the rows of W_i and b_i are reordered into
+ * planar order once per call, so that the projection, the scan and everything after them is the same
+ * code for both. γ is applied to each time tile right after the scan wrote it (lrb_scan_fused). The
+ * typed function lrb_lru_forward (bojone.h) is shared with rnn_wrapper.
  */
 #include "bojone.h"
 #include "dense.h"
@@ -21,6 +22,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef struct lru_rows {
+    const lrb_ops *ops;
+    float *z;
+    int64_t U;
+    const float *gamma;
+} lru_rows;
+
+/* h_t = γ ⊙ s_t on the scanned rows; γ is real: it scales the real and the imaginary part alike. */
+static void lru_gamma_rows(void *vctx, int64_t r0, int64_t n)
+{
+    const lru_rows *c = vctx;
+    float *z = c->z + r0 * 2 * c->U;
+    c->ops->scale_cols(z, n, c->U, 2 * c->U, c->gamma);
+    c->ops->scale_cols(z + c->U, n, c->U, 2 * c->U, c->gamma);
+}
+
 int lrb_lru_forward(const lrb_ops *ops, const lrb_lru_params *p, int64_t B, int64_t L, const float *x, float *y,
                     const float *s0, float *s_last, lrb_algo algo, int64_t chunk)
 {
@@ -30,28 +47,33 @@ int lrb_lru_forward(const lrb_ops *ops, const lrb_lru_params *p, int64_t B, int6
     if (!p->wi || !p->wo || !p->params_log || !x || !y)
         return LRB_EINVAL;
 
-    /* Scratch: the (B, L, 2U) planar projection, scanned in place; ν, θ, γ per channel; one row for
-     * the interleaved → planar reorder; the final state (B, 2U), so that s_last may alias s0. */
-    const size_t nz = (size_t)(B * L * W);
-    float *z = ops->scratch_alloc(nz + 3 * (size_t)U + (size_t)W + (size_t)(B * W));
+    /* Scratch: the (B, L, 2U) planar projection, scanned in place; ν, θ, γ per channel; the final state
+     * (B, 2U), so that s_last may alias s0; with `interleaved`, W_i and b_i with their rows in planar
+     * order. */
+    const size_t nz = (size_t)(B * L * W), nw = p->interleaved ? (size_t)(W * H + W) : 0;
+    float *z = ops->scratch_alloc(nz + 3 * (size_t)U + (size_t)(B * W) + nw);
     if (!z)
         return LRB_ENOMEM;
-    float *nu = z + nz, *theta = nu + U, *gamma = theta + U, *row = gamma + U, *hl = row + W;
-
-    ops->dense_rows(x, B * L, H, H, p->wi, p->bi, W, z, W);
+    float *nu = z + nz, *theta = nu + U, *gamma = theta + U, *hl = gamma + U;
+    const float *wi = p->wi, *bi = p->bi;
     if (p->interleaved) {
-        /* Row permutation of the projection output: element 2j → j (real), 2j + 1 → U + j (imaginary).
-         * Each output element of a dense row is computed independently, so this is bit-identical to
-         * permuting the rows of W_i and b_i beforehand. */
-        for (int64_t r = 0; r < B * L; r++) {
-            float *zr = z + r * W;
-            for (int64_t j = 0; j < U; j++) {
-                row[j] = zr[2 * j];
-                row[U + j] = zr[2 * j + 1];
+        /* Weight row 2j → j (real), 2j + 1 → U + j (imaginary). Each output element of a dense row is
+         * computed independently, so projecting with the permuted rows is bit-identical to permuting
+         * the projection's output, and costs O(U·H) once instead of a pass over the (B, L, 2U) output. */
+        float *wp = hl + B * W, *bp = bi ? wp + W * H : NULL;
+        for (int64_t j = 0; j < U; j++) {
+            memcpy(wp + j * H, p->wi + 2 * j * H, (size_t)H * sizeof *wp);
+            memcpy(wp + (U + j) * H, p->wi + (2 * j + 1) * H, (size_t)H * sizeof *wp);
+            if (bp) {
+                bp[j] = p->bi[2 * j];
+                bp[U + j] = p->bi[2 * j + 1];
             }
-            memcpy(zr, row, (size_t)W * sizeof *row);
         }
+        wi = wp;
+        bi = bp;
     }
+
+    ops->dense_rows(x, B * L, H, H, wi, bi, W, z, W);
     for (int64_t j = 0; j < U; j++) {
         nu[j] = lrb_expf(p->params_log[j]);
         theta[j] = lrb_expf(p->params_log[U + j]);
@@ -73,11 +95,9 @@ int lrb_lru_forward(const lrb_ops *ops, const lrb_lru_params *p, int64_t B, int6
         .h_last = hl,
         .chunk = chunk,
     };
-    int rc = ops->scan_complex(&sa, algo);
+    const lru_rows gain = {ops, z, U, gamma};
+    int rc = lrb_scan_fused(ops, &sa, 1, algo, NULL, lru_gamma_rows, (void *)&gain, W * (int64_t)sizeof(float));
     if (rc == LRB_OK) {
-        /* γ is real: it scales the real and the imaginary part of channel j alike. */
-        ops->scale_cols(z, B * L, U, W, gamma);
-        ops->scale_cols(z + U, B * L, U, W, gamma);
         ops->dense_rows(z, B * L, W, W, p->wo, p->bo, H, y, H);
         if (s_last)
             memcpy(s_last, hl, (size_t)(B * W) * sizeof *hl);

@@ -8,6 +8,7 @@
 #include "lrb_ops.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static void ref_exp_n(const float *x, float *y, int64_t n)
 {
@@ -34,6 +35,12 @@ static void ref_scale_cols(float *z, int64_t rows, int64_t n, int64_t ld, const 
             z[r * ld + j] *= g[j];
 }
 
+static void ref_for_rows(int64_t rows, lrb_rows_fn fn, void *ctx)
+{
+    if (rows > 0)
+        fn(ctx, 0, rows);
+}
+
 static float *ref_scratch_alloc(size_t n)
 {
     return malloc(n * sizeof(float));
@@ -57,6 +64,80 @@ const lrb_ops lrb_ref_ops = {
     .sigmoid_n = ref_sigmoid_n,
     .tanh_n = ref_tanh_n,
     .scale_cols = ref_scale_cols,
+    .for_rows = ref_for_rows,
     .scratch_alloc = ref_scratch_alloc,
     .scratch_free = ref_scratch_free,
 };
+
+/* ---- composition helpers -------------------------------------------------------------------------------- */
+
+typedef struct rows_at {
+    lrb_rows_fn fn;
+    void *ctx;
+    int64_t r0; /* the first row of the tile, added to the tile-relative ranges of for_rows */
+} rows_at;
+
+static void rows_at_fn(void *vctx, int64_t r0, int64_t n)
+{
+    const rows_at *c = vctx;
+    c->fn(c->ctx, c->r0 + r0, n);
+}
+
+static int scan_once(const lrb_ops *ops, const lrb_scan_args *sa, int cplx, lrb_algo algo)
+{
+    return cplx ? ops->scan_complex(sa, algo) : ops->scan_real(sa, algo);
+}
+
+int lrb_scan_fused(const lrb_ops *ops, const lrb_scan_args *sa, int cplx, lrb_algo algo, lrb_rows_fn pre,
+                   lrb_rows_fn post, void *ctx, int64_t row_bytes)
+{
+    const int64_t B = sa->B, L = sa->L;
+    if (B < 1 || L < 1 || row_bytes < 1)
+        return LRB_EINVAL;
+    int64_t tile = LRB_FUSED_TILE_BYTES / row_bytes;
+    if (tile < 1)
+        tile = 1;
+    if (algo != LRB_SEQ || tile >= L) {
+        if (pre)
+            ops->for_rows(B * L, pre, ctx);
+        int rc = scan_once(ops, sa, cplx, algo);
+        if (rc == LRB_OK && post)
+            ops->for_rows(B * L, post, ctx);
+        return rc;
+    }
+
+    /* Two carries, the state before the tile and after it, since a scan's h0 and h_last may not alias. */
+    const int64_t sw = cplx ? 2 * sa->D : sa->D;
+    float *carry = malloc(2 * (size_t)sw * sizeof *carry);
+    if (!carry)
+        return LRB_ENOMEM;
+    int rc = LRB_OK;
+    for (int64_t b = 0; b < B && rc == LRB_OK; b++) {
+        const float *h0 = sa->h0 ? sa->h0 + b * sw : NULL;
+        for (int64_t t0 = 0; t0 < L && rc == LRB_OK; t0 += tile) {
+            const int64_t n = L - t0 < tile ? L - t0 : tile, r0 = b * L + t0;
+            float *out = carry + (h0 == carry ? sw : 0);
+            rows_at at = {pre, ctx, r0};
+            if (pre)
+                ops->for_rows(n, rows_at_fn, &at);
+            lrb_scan_args ts = *sa;
+            ts.B = 1;
+            ts.L = n;
+            ts.b = sa->b + r0 * sa->ld;
+            ts.h = sa->h + r0 * sa->ld;
+            ts.a = sa->a ? sa->a + r0 * sa->ld : NULL;
+            ts.h0 = h0;
+            ts.h_last = out;
+            rc = scan_once(ops, &ts, cplx, algo);
+            if (rc == LRB_OK && post) {
+                at.fn = post;
+                ops->for_rows(n, rows_at_fn, &at);
+            }
+            h0 = out;
+        }
+        if (rc == LRB_OK && sa->h_last)
+            memcpy(sa->h_last + b * sw, h0, (size_t)sw * sizeof *h0);
+    }
+    free(carry);
+    return rc;
+}

@@ -64,6 +64,36 @@ static int channelmix_params_ok(const channelmix_params *p)
 }
 
 /* Time-mix of a (B, L, C) into y (B, L, C); y must not overlap a. */
+/* Row-wise steps, run through ops->for_rows (rows are independent, so on any thread and in one pass). */
+typedef struct rows_ctx {
+    const lrb_ops *ops;
+    float *r, *m, *out;
+    int64_t C;
+} rows_ctx;
+
+/* out = σ(r) ⊙ m (r is overwritten by σ(r)) */
+static void receptance_rows(void *vctx, int64_t r0, int64_t n)
+{
+    const rows_ctx *g = vctx;
+    float *r = g->r + r0 * g->C, *out = g->out + r0 * g->C;
+    const float *m = g->m + r0 * g->C;
+    const int64_t cnt = n * g->C;
+    g->ops->sigmoid_n(r, r, cnt);
+    for (int64_t i = 0; i < cnt; i++)
+        out[i] = r[i] * m[i];
+}
+
+/* m = relu(m)², written so that a NaN propagates (RL: torch.square(torch.relu(k))) */
+static void relu_sq_rows(void *vctx, int64_t r0, int64_t n)
+{
+    const rows_ctx *g = vctx;
+    float *k = g->m + r0 * g->C;
+    for (int64_t i = 0; i < n * g->C; i++) {
+        const float t = k[i] < 0.0f ? 0.0f : k[i];
+        k[i] = t * t;
+    }
+}
+
 static int timemix(const lrb_ops *ops, const timemix_params *p, int64_t B, int64_t L, int64_t C, const float *a,
                    float *y, const att_state *st, lrb_algo algo, int64_t chunk)
 {
@@ -82,7 +112,6 @@ static int timemix(const lrb_ops *ops, const timemix_params *p, int64_t B, int64
     ops->dense_rows(m, R, C, C, p->wv, NULL, C, v, C);
     ops->token_shift_mix(a, B, L, C, st->xx, p->mix_r, m);
     ops->dense_rows(m, R, C, C, p->wr, NULL, C, r, C);
-    ops->sigmoid_n(r, r, (int64_t)n);
     for (int64_t c = 0; c < C; c++)
         w[c] = -lrb_expf(p->time_decay[c]);
 
@@ -105,8 +134,8 @@ static int timemix(const lrb_ops *ops, const timemix_params *p, int64_t B, int64
     };
     int rc = ops->wkv4(&wa, algo);
     if (rc == LRB_OK) {
-        for (size_t i = 0; i < n; i++)
-            m[i] = r[i] * m[i];
+        const rows_ctx g = {ops, r, m, m, C};
+        ops->for_rows(R, receptance_rows, (void *)&g);
         ops->dense_rows(m, R, C, C, p->wo, NULL, C, y, C);
         last_rows(a, B, L, C, st->xx1);
         if (st->aa1)
@@ -134,18 +163,14 @@ static int channelmix(const lrb_ops *ops, const channelmix_params *p, int64_t B,
 
     ops->token_shift_mix(c, B, L, C, xx0, p->mix_k, m);
     ops->dense_rows(m, R, C, C, p->wk, NULL, C4, k, C4);
-    for (size_t i = 0; i < 4 * n; i++) {
-        /* relu, then square (RL: torch.square(torch.relu(k))); written so that a NaN propagates */
-        const float t = k[i] < 0.0f ? 0.0f : k[i];
-        k[i] = t * t;
-    }
+    const rows_ctx sq = {ops, NULL, k, NULL, C4};
+    ops->for_rows(R, relu_sq_rows, (void *)&sq);
     ops->token_shift_mix(c, B, L, C, xx0, p->mix_r, m);
     ops->dense_rows(m, R, C, C, p->wr, NULL, C, r, C);
     ops->dense_rows(k, R, C4, C4, p->wv, NULL, C, m, C);
     last_rows(c, B, L, C, xx1);
-    ops->sigmoid_n(r, r, (int64_t)n);
-    for (size_t i = 0; i < n; i++)
-        y[i] = r[i] * m[i];
+    const rows_ctx g = {ops, r, m, y, C};
+    ops->for_rows(R, receptance_rows, (void *)&g);
     ops->scratch_free(m);
     return LRB_OK;
 }

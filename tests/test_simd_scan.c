@@ -19,6 +19,8 @@
  *     within the same bound (bitwise for seq);
  *   - the logstep L-contiguous path (D = 1, ld = 1) gives the bits of its strided tile path (ld = 2);
  *   - a reset scan (decays in {0, 1}, or i, or λ = 1; small integer inputs) is exact for every algorithm;
+ *   - lrb_scan_fused (pre → scan → post) on time tiles of 1, 4 and 5 rows gives the bits of three whole
+ *     passes, for both backends, every algorithm, with and without h0, and h_last in place over h0;
  *   - LRB_EINVAL for bad arguments, with h untouched.
  * Set LRB_TEST_VERBOSE=1 to print the measured errors.
  */
@@ -26,6 +28,7 @@
 #include "test_util.h"
 
 #include "../kernels/cpu/lrb_simd.h"
+#include "../reference/lrb_ops.h"
 #include "../reference/scan.h"
 
 #include <math.h>
@@ -855,6 +858,90 @@ START_TEST(test_einval)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------------------------------ */
+/* lrb_scan_fused                                                                                    */
+
+typedef struct {
+    const ss_prob *p;
+    float *b, *h, *out; /* the scan's input (built by pre from p->b), output, and post's output */
+} ss_rows;
+
+/* pre: b = 2·src on the valid columns */
+static void ss_pre(void *vctx, int64_t r0, int64_t n)
+{
+    const ss_rows *c = vctx;
+    for (int64_t r = r0; r < r0 + n; r++)
+        for (int64_t d = 0; d < c->p->D; d++)
+            for (int part = 0; part <= c->p->cplx; part++) {
+                const int64_t i = r * c->p->ld + d + (part ? c->p->im_off : 0);
+                c->b[i] = 2.0f * c->p->b[i];
+            }
+}
+
+/* post: out = 3·h − b (reads the scan's output and input of the same rows) */
+static void ss_post(void *vctx, int64_t r0, int64_t n)
+{
+    const ss_rows *c = vctx;
+    for (int64_t r = r0; r < r0 + n; r++)
+        for (int64_t d = 0; d < c->p->D; d++)
+            for (int part = 0; part <= c->p->cplx; part++) {
+                const int64_t i = r * c->p->ld + d + (part ? c->p->im_off : 0);
+                c->out[i] = 3.0f * c->h[i] - c->b[i];
+            }
+}
+
+/* _i: 0..3 = (cplx, data) */
+START_TEST(test_fused_tiles)
+{
+    const int cplx = _i / 2, data = _i % 2;
+    const lrb_test_cpu_state saved = lrb_test_cpu_save();
+    ck_assert_int_eq(lrb_cpu_set_threads(2), 0);
+    const lrb_algo algos[] = {LRB_SEQ, LRB_UL, LRB_CHUNKED};
+    const int64_t tiles[] = {1, 4, 5};
+    int runs = 0;
+    for (int state = 0; state <= 1; state++) {
+        ss_prob p =
+            ss_random(cplx, data, 3, 37, 13, 0.05, 0.5, 1.0, state, 4242u + 31u * (uint64_t)_i + (uint64_t)state);
+        const size_t n = ss_seq_n(&p), ns = ss_st_n(&p);
+        for (int be = 0; be < 2; be++) {
+            const lrb_ops *ops = be ? &lrb_simd_ops : &lrb_ref_ops;
+            for (size_t ai = 0; ai < sizeof algos / sizeof *algos; ai++) {
+                /* whole passes */
+                float *b = lrb_test_falloc(n), *out = lrb_test_falloc(n), *hl = lrb_test_falloc(ns);
+                ss_rows whole = {&p, b, b, out};
+                ss_pre(&whole, 0, p.B * p.L);
+                lrb_scan_args s = ss_args(&p, b, b, p.h0, hl, 8);
+                ck_assert_int_eq((cplx ? ops->scan_complex : ops->scan_real)(&s, algos[ai]), LRB_OK);
+                ss_post(&whole, 0, p.B * p.L);
+                for (size_t ti = 0; ti < sizeof tiles / sizeof *tiles; ti++) {
+                    float *tb = lrb_test_falloc(n), *tout = lrb_test_falloc(n);
+                    float *thl = p.h0 ? ss_dup(p.h0, ns) : lrb_test_falloc(ns); /* h_last over h0 */
+                    ss_rows tiled = {&p, tb, tb, tout};
+                    lrb_scan_args ts = ss_args(&p, tb, tb, p.h0 ? thl : NULL, thl, 8);
+                    ck_assert_int_eq(lrb_scan_fused(ops, &ts, cplx, algos[ai], ss_pre, ss_post, &tiled,
+                                                    LRB_FUSED_TILE_BYTES / tiles[ti]),
+                                     LRB_OK);
+                    ck_assert_msg(memcmp(tout, out, n * sizeof *out) == 0 && memcmp(thl, hl, ns * sizeof *hl) == 0,
+                                  "fused %s algo %d tile %lld (cplx %d data %d h0 %d) differs from whole passes",
+                                  ops->backend, (int)algos[ai], (long long)tiles[ti], cplx, data, state);
+                    free(tb);
+                    free(tout);
+                    free(thl);
+                    runs++;
+                }
+                free(b);
+                free(out);
+                free(hl);
+            }
+        }
+        ss_free(&p);
+    }
+    lrb_test_cpu_restore(saved);
+    if (lrb_test_verbose())
+        printf("fused tiles cplx=%d data=%d: %d runs equal to whole passes\n", cplx, data, runs);
+}
+END_TEST
+
 Suite *lrb_suite_simd_scan(void)
 {
     Suite *s = suite_create("simd_scan");
@@ -876,6 +963,7 @@ Suite *lrb_suite_simd_scan(void)
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, test_reset_exact, 0, 4);
     tcase_add_test(tc, test_einval);
+    tcase_add_loop_test(tc, test_fused_tiles, 0, 4);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -99,6 +99,28 @@ static void simd_scale_cols(float *z, int64_t rows, int64_t n, int64_t ld, const
     lrb_cpu_parallel_for((rows + SCALE_ROWS - 1) / SCALE_ROWS, scale_task, &j);
 }
 
+/* for_rows: fixed blocks of rows, one task each; the grouping cannot change a result (lrb_ops.h). */
+typedef struct rows_job {
+    lrb_rows_fn fn;
+    void *ctx;
+    int64_t rows;
+} rows_job;
+
+#define FOR_ROWS_BLOCK 16
+
+static void rows_task(void *vctx, int64_t t)
+{
+    const rows_job *j = vctx;
+    const int64_t r0 = t * FOR_ROWS_BLOCK;
+    j->fn(j->ctx, r0, j->rows - r0 < FOR_ROWS_BLOCK ? j->rows - r0 : FOR_ROWS_BLOCK);
+}
+
+static void simd_for_rows(int64_t rows, lrb_rows_fn fn, void *ctx)
+{
+    rows_job j = {fn, ctx, rows};
+    lrb_cpu_parallel_for((rows + FOR_ROWS_BLOCK - 1) / FOR_ROWS_BLOCK, rows_task, &j);
+}
+
 const lrb_ops lrb_simd_ops = {
     .backend = "simd",
     .dense_rows = lrb_simd_dense_rows,
@@ -112,6 +134,7 @@ const lrb_ops lrb_simd_ops = {
     .sigmoid_n = lrb_simd_sigmoid_n,
     .tanh_n = lrb_simd_tanh_n,
     .scale_cols = simd_scale_cols,
+    .for_rows = simd_for_rows,
     .scratch_alloc = simd_scratch_alloc,
     .scratch_free = simd_scratch_free,
 };
