@@ -46,6 +46,9 @@
 #include "params_init.h"
 #include "registry.h"
 #include "tolerance.h"
+#ifdef LRB_WITH_CUDA
+#include "lrb_cuda.h"
+#endif
 
 #include <math.h>
 #include <pthread.h>
@@ -475,6 +478,22 @@ static double triad_bytes_per_s(int threads)
     return roof_gbs[1][threads >= 2 ? 1 : 0] * 1e9;
 }
 
+/* launches per staged call of a GPU variant (lrb_timed_fn's n) */
+#define GPU_BATCH 20
+
+/* The GPU's device-to-device copy bandwidth (read plus write bytes), measured at start-up when a cuda
+ * variant can run here; 0 otherwise. */
+static double gpu_copy_gbs;
+static const char *gpu_unavailable; /* why the cuda variants were left out, when they were */
+
+/* What a family's bytes/s is divided by: the same-run roofline of the hardware it runs on. */
+static double roof_bytes_per_s(const family *f)
+{
+    if (strcmp(f->v->backend, "cuda") == 0)
+        return gpu_copy_gbs * 1e9;
+    return triad_bytes_per_s(f->threads);
+}
+
 /* ---- manual time: the lrb_timed_fn of CPU variants ------------------------------------------------------- */
 
 #define FLUSH_BYTES ((size_t)64 << 20) /* twice the largest L3 of the build machines */
@@ -560,9 +579,12 @@ static void bench_body(gb_state *st, void *user)
         lrb_cpu_set_threads(f->threads);
     lrb_timed_fn timed = timer_of(f);
     if (timed) {
-        while (gb_keep_running(st)) {
+        /* GPU variants: batches of launches per staged call (the hook copies the operands to the device once
+         * per call, outside the timing), so that copies do not dominate the wall time of the sweep */
+        const int64_t batch = strcmp(v->backend, "cuda") == 0 ? GPU_BATCH : 1;
+        while (gb_keep_running_batch(st, batch)) {
             double sec = 0;
-            int rc = timed(v, &b.call, 1, opt.cold_cache, &sec);
+            int rc = timed(v, &b.call, batch, opt.cold_cache, &sec);
             if (rc) {
                 lrb_bundle_free(&b);
                 gb_skip_with_error(st, "the timed call failed");
@@ -584,10 +606,10 @@ static void bench_body(gb_state *st, void *user)
     int64_t iters = gb_iterations(st), tokens = in->B * in->L;
     gb_set_items_processed(st, iters * tokens);
     gb_set_bytes_processed(st, iters * cx.bytes_min);
-    /* rate counters are divided by the measured time: bytes/s ÷ triad bytes/s */
-    if (roof_gbs[1][0] > 0)
-        gb_counter(st, "roofline_frac", (double)cx.bytes_min * (double)iters / triad_bytes_per_s(f->threads),
-                   GB_COUNTER_RATE);
+    /* rate counters are divided by the measured time: bytes/s ÷ the roofline's bytes/s (the triad on the
+     * CPU, the device-to-device copy on a GPU) */
+    if (roof_gbs[1][0] > 0 && roof_bytes_per_s(f) > 0)
+        gb_counter(st, "roofline_frac", (double)cx.bytes_min * (double)iters / roof_bytes_per_s(f), GB_COUNTER_RATE);
     gb_counter(st, "mac_per_s", (double)cx.macs_total, GB_COUNTER_ITERATION_INVARIANT | GB_COUNTER_RATE);
     gb_counter(st, "params", (double)cx.params, GB_COUNTER_DEFAULT);
     gb_counter(st, "macs_dense", (double)cx.macs_dense, GB_COUNTER_DEFAULT);
@@ -627,6 +649,19 @@ static int register_all(const lrb_case_table *t)
             const lrb_variant *v = &lrb_variants[vi];
             if (strcmp(v->layer, l->name) != 0 || !lrb_variant_supports(v, &c->cfg) || !backend_selected(c, v))
                 continue;
+            /* a cuda variant without a device timer (a layer whose projections run on the CPU) is checked
+             * for conformance only: timing it would time PCIe copies and the CPU */
+            if (strcmp(v->backend, "cuda") == 0 && !v->timed)
+                continue;
+            /* instruction counting (callgrind) is for CPU kernels, and CUDA must never run under valgrind:
+             * there the cuda variants are not even probed */
+            if (strcmp(v->backend, "cuda") == 0 && opt.fixed_iterations)
+                continue;
+            const char *why = NULL;
+            if (!lrb_variant_available(v, &why)) {
+                gpu_unavailable = why; /* recorded in the context: left out, not failed */
+                continue;
+            }
             /* a threaded backend gets one family per thread count; the others run on one thread */
             int threaded = strcmp(v->backend, "simd") == 0;
             for (int ti = 0; ti < (threaded ? opt.nthreads : 1); ti++) {
@@ -819,6 +854,19 @@ static void add_context(void)
             snprintf(buf, sizeof buf, "%.2f", roof_gbs[t][th]);
             gb_add_context(keys[t][th], buf);
         }
+#ifdef LRB_WITH_CUDA
+    if (gpu_unavailable) {
+        gb_add_context("gpu", "none");
+        gb_add_context("cuda_variants", gpu_unavailable);
+    } else if (lrb_cuda_available(NULL)) {
+        lrb_cuda_device_info(buf, sizeof buf);
+        gb_add_context("gpu", buf);
+        if (gpu_copy_gbs > 0) {
+            snprintf(buf, sizeof buf, "%.1f", gpu_copy_gbs);
+            gb_add_context("roofline_gpu_copy_gbs", buf);
+        }
+    }
+#endif
 }
 
 int main(int argc, char **argv)
@@ -870,6 +918,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "lrb_bench: too many benchmark families or instances\n");
         return 2;
     }
+#ifdef LRB_WITH_CUDA
+    /* the GPU roofline, once, when some cuda family was registered (that is, a device is present) */
+    if (!opt.profile && !opt.fixed_iterations && !gpu_unavailable && lrb_cuda_available(NULL))
+        gpu_copy_gbs = lrb_cuda_copy_gbs();
+#endif
     if (opt.golden_gate)
         golden_gate(&t);
     if (opt.profile)

@@ -231,6 +231,12 @@ int lrb_check_run(const lrb_case_table *t, const lrb_check_opts *o, lrb_check_su
                 s->skipped++;
                 continue;
             }
+            const char *why = NULL;
+            if (!lrb_variant_available(v, &why)) {
+                s->unavailable++;
+                s->unavailable_why = why;
+                continue;
+            }
             row r;
             memset(&r, 0, sizeof r);
             if (!loaded) {
@@ -282,4 +288,7 @@ void lrb_check_print_summary(FILE *f, const lrb_check_summary *s)
     }
     fprintf(f, "conformance: %d passed, %d failed (%d case/variant pairs not applicable)\n", s->passed, s->failed,
             s->skipped);
+    if (s->unavailable)
+        fprintf(f, "not run: %d case/variant pairs of an unavailable backend (%s)\n", s->unavailable,
+                s->unavailable_why ? s->unavailable_why : "unavailable");
 }

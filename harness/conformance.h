@@ -24,6 +24,9 @@ typedef struct lrb_check_opts {
 
 typedef struct lrb_check_summary {
     int rows, passed, failed, skipped;
+    /* (case, variant) pairs not run because the variant's backend is unavailable here, and why */
+    int unavailable;
+    const char *unavailable_why;
     /* per variant: number of cases, worst rel-L2 and its tolerance at that case */
     int ncases[256], nfailed[256];
     double worst[256], worst_tol[256], worst_ratio[256];

@@ -83,10 +83,12 @@ const char *lrb_algo_name(lrb_algo a);
 int lrb_algo_is_recurrent(lrb_algo a);
 
 /* Result of a variant: 0 on success, LRB_ENOMEM if scratch memory could not be obtained, LRB_EINVAL if
- * the configuration is outside what the variant supports (the registry's supports() should prevent it). */
+ * the configuration is outside what the variant supports (the registry's supports() should prevent it),
+ * LRB_EDEVICE if a GPU call failed (the CUDA backend printed which). */
 #define LRB_OK 0
 #define LRB_ENOMEM 1
 #define LRB_EINVAL 2
+#define LRB_EDEVICE 3
 
 typedef int (*lrb_variant_fn)(const lrb_call *call, lrb_algo algo);
 

@@ -12,6 +12,9 @@
 #include "lrb_layers.h"
 #include "npy.h"
 #include "registry.h"
+#ifdef LRB_WITH_CUDA
+#include "lrb_cuda.h"
+#endif
 
 #include <errno.h>
 #include <stdio.h>
@@ -90,7 +93,20 @@ static int cmd_list(void)
         else
             printf(" %s (unavailable: %s)", lrb_isa_name((lrb_isa)i), why);
     }
-    printf("\n  cuda  not built yet (no CUDA variants exist in this version)\n\nlayers:\n");
+#ifdef LRB_WITH_CUDA
+    const char *cwhy = "";
+    if (lrb_cuda_available(&cwhy)) {
+        char info[256];
+        lrb_cuda_device_info(info, sizeof info);
+        printf("\n  cuda  available: %s\n\nlayers:\n", info);
+    } else {
+        printf("\n  cuda  unavailable: %s (its variants are listed, and skipped by check and the benchmarks)"
+               "\n\nlayers:\n",
+               cwhy);
+    }
+#else
+    printf("\n  cuda  not built (no nvcc when this binary was configured)\n\nlayers:\n");
+#endif
     for (int i = 0; i < lrb_num_layers; i++) {
         const lrb_layer *l = lrb_layers[i];
         printf("  %-17s %s\n    keys:", l->name, l->summary);
@@ -171,6 +187,11 @@ static int cmd_check(int argc, char **argv)
     if (failed < 0)
         return 2;
     lrb_check_print_summary(stdout, &s);
+    if (s.rows == 0 && s.unavailable > 0) {
+        fprintf(stderr, "lrb check: nothing run: the selected variants need a backend unavailable here (%s)\n",
+                s.unavailable_why ? s.unavailable_why : "?");
+        return 2;
+    }
     if (s.rows == 0) {
         fprintf(stderr, "lrb check: no case matched the selection\n");
         return 2;
@@ -254,6 +275,9 @@ static int cmd_run(int argc, char **argv)
     if (!var || strcmp(var->layer, layer_name) != 0)
         return usage_error("run: --variant %s: not a variant of layer %s (see `lrb list`)",
                            variant_name ? variant_name : "?", layer_name);
+    const char *why = NULL;
+    if (!lrb_variant_available(var, &why))
+        return usage_error("run: --variant %s: not available on this machine: %s", var->name, why ? why : "?");
     if (!params || !is_dir(params))
         return usage_error("run: --params %s: expected a directory of <name>.npy parameter files%s",
                            params ? params : "(missing)", "");

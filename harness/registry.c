@@ -4,10 +4,20 @@
  * path, chosen at run time) offers seq, logstep, chunked and ul, and direct. glru in true-recurrence
  * mode is sequential by nature, so only its seq variants support it. The ref variants are listed
  * first, so a layer's first entry is its reference.
+ *
+ * The cuda backend (kernels/cuda/, compiled in only where this file is built with LRB_WITH_CUDA; see
+ * CMakeLists.txt) offers seq, ul and chunked for every layer with a scan, and seq and chunked for the
+ * WKV-4 layers: the layer's composition with its scan or WKV-4 stage on the GPU and the rest on the simd
+ * backend. Its variants are listed everywhere and run only where lrb_variant_available says a device is
+ * present. glru's true recurrence is sequential with a projection per step, so it has no cuda variant.
  */
 #include "registry.h"
 
 #include "../kernels/cpu/lrb_simd.h"
+#ifdef LRB_WITH_CUDA
+#include "../kernels/cuda/lrb_cuda.h"
+#include "../kernels/cuda/lrb_cuda_backend.h"
+#endif
 #include "../reference/lrb_ref.h"
 #include "lrb_layers.h"
 
@@ -31,6 +41,15 @@ static int glru_parallel_ok(const lrb_cfg *cfg)
     {layer ".simd.chunked", layer, "simd", LRB_CHUNKED, fn, sup, NULL},       \
     {layer ".simd.ul", layer, "simd", LRB_UL, fn, sup, NULL}
 #define SIMD_DIRECT(layer, fn) {layer ".simd.direct", layer, "simd", LRB_DIRECT, fn, NULL, NULL}
+/* timed: lrb_cuda_timed (device time of the GPU stage) for scan and wkv4, whose whole work is that
+ * stage; NULL for the layers, whose projections run on the CPU: conformance only, not benchmarked */
+#define CUDA3(layer, fn, sup, timed)                                                 \
+    {layer ".cuda.seq", layer, "cuda", LRB_SEQ, fn, sup, timed},                     \
+    {layer ".cuda.ul", layer, "cuda", LRB_UL, fn, sup, timed},                       \
+    {layer ".cuda.chunked", layer, "cuda", LRB_CHUNKED, fn, sup, timed}
+#define CUDA2(layer, fn, sup, timed)                                                 \
+    {layer ".cuda.seq", layer, "cuda", LRB_SEQ, fn, sup, timed},                     \
+    {layer ".cuda.chunked", layer, "cuda", LRB_CHUNKED, fn, sup, timed}
 /* clang-format on */
 
 const lrb_variant lrb_variants[] = {
@@ -58,6 +77,17 @@ const lrb_variant lrb_variants[] = {
     SIMD_DIRECT("linear", lrb_simd_layer_linear),
     SIMD_DIRECT("layernorm", lrb_simd_layer_layernorm),
     SIMD4("rnn_wrapper", lrb_simd_layer_rnn_wrapper, NULL),
+#ifdef LRB_WITH_CUDA
+    CUDA3("scan", lrb_cuda_layer_scan, NULL, lrb_cuda_timed),
+    CUDA3("slru", lrb_cuda_layer_slru, NULL, NULL),
+    CUDA3("lru", lrb_cuda_layer_lru, NULL, NULL),
+    CUDA3("brwkv", lrb_cuda_layer_brwkv, NULL, NULL),
+    CUDA2("wkv4", lrb_cuda_layer_wkv4, NULL, lrb_cuda_timed),
+    CUDA2("rwkv4_timemix", lrb_cuda_layer_rwkv4_timemix, NULL, NULL),
+    CUDA2("rwkv4_block", lrb_cuda_layer_rwkv4_block, NULL, NULL),
+    CUDA3("glru", lrb_cuda_layer_glru, glru_parallel_ok, NULL),
+    CUDA3("rnn_wrapper", lrb_cuda_layer_rnn_wrapper, NULL, NULL),
+#endif
 };
 const int lrb_num_variants = (int)(sizeof lrb_variants / sizeof lrb_variants[0]);
 
@@ -80,4 +110,15 @@ const lrb_variant *lrb_variant_default(const char *layer)
 int lrb_variant_supports(const lrb_variant *v, const lrb_cfg *cfg)
 {
     return v->supports == NULL || v->supports(cfg);
+}
+
+int lrb_variant_available(const lrb_variant *v, const char **why)
+{
+#ifdef LRB_WITH_CUDA
+    if (strcmp(v->backend, "cuda") == 0)
+        return lrb_cuda_available(why);
+#endif
+    (void)v;
+    (void)why;
+    return 1;
 }

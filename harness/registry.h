@@ -16,8 +16,7 @@ struct lrb_variant;
  * twice the L2 size on the same stream). CPU variants leave it NULL: the benchmark times them with Google
  * Benchmark's own loop, or with lrb_bench's wall-clock implementation under --lrb-manual-time or
  * --lrb-cold-cache. Returns 0, or an LRB_E* code. */
-typedef int (*lrb_timed_fn)(const struct lrb_variant *v, const lrb_call *call, int64_t n, int flush,
-                            double *seconds);
+typedef int (*lrb_timed_fn)(const struct lrb_variant *v, const lrb_call *call, int64_t n, int flush, double *seconds);
 
 typedef struct lrb_variant {
     const char *name;    /* e.g. "lru.ref.seq" */
@@ -38,5 +37,9 @@ const lrb_variant *lrb_variant_find(const char *name);
 /* The default variant of a layer: its scalar sequential (or direct) reference. */
 const lrb_variant *lrb_variant_default(const char *layer);
 int lrb_variant_supports(const lrb_variant *v, const lrb_cfg *cfg);
+/* 1 when this machine can run v; otherwise 0 and *why (when non-NULL) says why (e.g. no CUDA device).
+ * Callers list an unavailable variant as skipped with the reason, never as passed or failed. The first
+ * call for a cuda variant initialises the CUDA runtime. */
+int lrb_variant_available(const lrb_variant *v, const char **why);
 
 #endif

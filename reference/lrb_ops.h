@@ -47,19 +47,23 @@ typedef struct lrb_ops {
      * page faults of fresh memory for its activations (hundreds of MB at large shapes). */
     float *(*scratch_alloc)(size_t n);
     void (*scratch_free)(float *p);
+    /* The time tile of lrb_scan_fused with LRB_SEQ, in bytes (LRB_FUSED_TILE_BYTES); 0: whole passes (a
+     * backend whose scan is one device call, for which tiles would only add calls). */
+    int64_t tile_bytes;
 } lrb_ops;
 
 extern const lrb_ops lrb_ref_ops;
 
 /* A scan with the row-wise work around it: pre (which builds the scan's input rows), the scan, post
- * (which consumes its output rows), each given through ops->for_rows. With LRB_SEQ the three run on
- * time tiles of each batch element, the scan of a tile continuing from the state the previous tile
- * ended in, which is the sequential recurrence itself, so the result is bit for bit that of whole
- * passes; a tile is LRB_FUSED_TILE_BYTES / row_bytes rows (row_bytes: the bytes pre, scan and post
- * touch per row), a quarter of the 1 MiB L2 of the build machines (Zen 5), so it stays in L2 from pre to
- * post with room for what else is live, so the layer reads its pre-activations from memory once and writes its outputs
- * once. The parallel algorithms need the whole sequence at once and run three whole passes. pre or post may be NULL.
- * Returns the scan's status (pre and post are not run after a failure). */
+ * (which consumes its output rows), each given through ops->for_rows. With LRB_SEQ and a backend with
+ * ops->tile_bytes > 0 the three run on time tiles of each batch element, the scan of a tile continuing
+ * from the state the previous tile ended in, which is the sequential recurrence itself, so the result is
+ * bit for bit that of whole passes. A tile is tile_bytes / row_bytes rows (row_bytes: the bytes pre, scan
+ * and post touch per row); LRB_FUSED_TILE_BYTES is a quarter of the 1 MiB L2 of the build machines
+ * (Zen 5), so a tile stays in L2 from pre to post with room for what else is live, and the layer reads its
+ * pre-activations from memory once and writes its outputs once. The parallel algorithms need the whole
+ * sequence at once and run three whole passes. pre or post may be NULL. Returns the scan's status (pre
+ * and post are not run after a failure). */
 #define LRB_FUSED_TILE_BYTES (256 * 1024)
 
 int lrb_scan_fused(const lrb_ops *ops, const lrb_scan_args *sa, int cplx, lrb_algo algo, lrb_rows_fn pre,

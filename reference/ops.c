@@ -65,6 +65,7 @@ const lrb_ops lrb_ref_ops = {
     .tanh_n = ref_tanh_n,
     .scale_cols = ref_scale_cols,
     .for_rows = ref_for_rows,
+    .tile_bytes = LRB_FUSED_TILE_BYTES,
     .scratch_alloc = ref_scratch_alloc,
     .scratch_free = ref_scratch_free,
 };
@@ -94,10 +95,10 @@ int lrb_scan_fused(const lrb_ops *ops, const lrb_scan_args *sa, int cplx, lrb_al
     const int64_t B = sa->B, L = sa->L;
     if (B < 1 || L < 1 || row_bytes < 1)
         return LRB_EINVAL;
-    int64_t tile = LRB_FUSED_TILE_BYTES / row_bytes;
+    int64_t tile = ops->tile_bytes / row_bytes;
     if (tile < 1)
         tile = 1;
-    if (algo != LRB_SEQ || tile >= L) {
+    if (algo != LRB_SEQ || ops->tile_bytes <= 0 || tile >= L) {
         if (pre)
             ops->for_rows(B * L, pre, ctx);
         int rc = scan_once(ops, sa, cplx, algo);

@@ -135,6 +135,7 @@ const lrb_ops lrb_simd_ops = {
     .tanh_n = lrb_simd_tanh_n,
     .scale_cols = simd_scale_cols,
     .for_rows = simd_for_rows,
+    .tile_bytes = LRB_FUSED_TILE_BYTES,
     .scratch_alloc = simd_scratch_alloc,
     .scratch_free = simd_scratch_free,
 };

@@ -1,0 +1,448 @@
+/*
+ * cuda_backend.c — the host side of the CUDA backend: the checking function behind LRB_CUDA_CHECK, the
+ * device probe, and lrb_cuda_ops, the kernel table (reference/lrb_ops.h) whose scans and WKV-4 run on
+ * the GPU while everything else is the simd backend's. A layer's composition is written once
+ * (reference/<layer>.c), so `<layer>.cuda.<algorithm>` is that composition with its scan stage on the
+ * GPU: each scan call uploads its operands (only the D columns of each row that the scan reads, packed),
+ * runs the kernel of scan.cu or wkv4.cu, and downloads the result columns into the host layout.
+ *
+ * Timing (lrb_cuda_timed, the registry's lrb_timed_fn of the cuda variants): the variant runs as usual,
+ * but each GPU stage, once its operands are on the device, is launched once untimed and then n times
+ * between CUDA events (after an L2 flush that is not timed, when asked); the hook returns the summed
+ * device time of the timed launches. For `scan` and `wkv4` that is the kernel alone, never the copies.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "lrb_cuda.h"
+
+#include "../../harness/nvtx.h"
+#include "../../reference/lrb_ops.h"
+#include "../../reference/lrb_ref.h"
+#include "../cpu/lrb_simd.h"
+#include "lrb_cuda_backend.h"
+
+#include <cuda_runtime_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(LRB_CUDA_OK == LRB_OK && LRB_CUDA_EINVAL == LRB_EINVAL && LRB_CUDA_EDEVICE == LRB_EDEVICE,
+               "lrb_cuda.h return codes must equal lrb_call.h's");
+
+int lrb_cuda_check_(int err, const char *call, const char *file, int line)
+{
+    if (err == (int)cudaSuccess)
+        return 0;
+    fprintf(stderr, "lrb: CUDA error %s (%s) in %s at %s:%d\n", cudaGetErrorName((cudaError_t)err),
+            cudaGetErrorString((cudaError_t)err), call, file, line);
+    return 1;
+}
+
+int lrb_cuda_available(const char **why)
+{
+    static int probed, ok;
+    static char reason[160];
+    if (!probed) {
+        int n = 0;
+        const cudaError_t e = cudaGetDeviceCount(&n);
+        /* without a driver this is cudaErrorInsufficientDriver, not "no device" (TOOLING.md §2.3) */
+        if (e != cudaSuccess)
+            snprintf(reason, sizeof reason, "no usable CUDA driver or device (%s)", cudaGetErrorName(e));
+        else if (n < 1)
+            snprintf(reason, sizeof reason, "no CUDA device");
+        ok = e == cudaSuccess && n > 0;
+        probed = 1;
+    }
+    if (!ok && why)
+        *why = reason;
+    return ok;
+}
+
+void lrb_cuda_device_info(char *buf, size_t n)
+{
+    struct cudaDeviceProp p;
+    int drv = 0, rt = 0;
+    if (n)
+        buf[0] = '\0';
+    if (!lrb_cuda_available(NULL) || LRB_CUDA_CHECK(cudaGetDeviceProperties(&p, 0)))
+        return;
+    LRB_CUDA_CHECK(cudaDriverGetVersion(&drv));
+    LRB_CUDA_CHECK(cudaRuntimeGetVersion(&rt));
+    snprintf(buf, n, "%s, sm_%d%d, %d SMs, L2 %d MiB, %.1f GiB, driver %d.%d, runtime %d.%d", p.name, p.major, p.minor,
+             p.multiProcessorCount, p.l2CacheSize >> 20, (double)p.totalGlobalMem / (1 << 30), drv / 1000,
+             drv % 1000 / 10, rt / 1000, rt % 1000 / 10);
+}
+
+/* ---- device buffers ---------------------------------------------------------------------------------------- */
+
+/* Grow-only device blocks, one per role, kept between calls (cudaMalloc is far slower than a scan). */
+enum { BUF_IN, BUF_DECAY, BUF_OUT, BUF_PAR, BUF_STATE, BUF_WORK, BUF_FLUSH, NBUF };
+static struct {
+    void *p;
+    size_t cap;
+} bufs[NBUF];
+static cudaStream_t stream;
+static int stream_made;
+
+static void *dev_buf(int role, size_t bytes)
+{
+    if (bytes == 0)
+        bytes = 256;
+    if (bufs[role].cap < bytes) {
+        if (bufs[role].p)
+            LRB_CUDA_CHECK(cudaFree(bufs[role].p));
+        bufs[role].p = NULL;
+        bufs[role].cap = 0;
+        if (LRB_CUDA_CHECK(cudaMalloc(&bufs[role].p, bytes)))
+            return NULL;
+        bufs[role].cap = bytes;
+    }
+    return bufs[role].p;
+}
+
+static int ensure_stream(void)
+{
+    if (!stream_made) {
+        if (LRB_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking)))
+            return -1;
+        stream_made = 1;
+    }
+    return 0;
+}
+
+/* ---- timing ----------------------------------------------------------------------------------------------- */
+
+/* Set by lrb_cuda_timed for the duration of one variant call. */
+static struct {
+    int active;
+    int64_t n;
+    int flush;
+    double seconds;
+} timing;
+
+/* An L2 flush: a memset of twice the L2 size on the stream, before the timed launch. */
+static int flush_l2(void)
+{
+    int dev = 0, l2 = 0;
+    if (LRB_CUDA_CHECK(cudaGetDevice(&dev)) || LRB_CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, dev)))
+        return -1;
+    const size_t bytes = 2 * (size_t)(l2 > 0 ? l2 : 64 << 20);
+    void *p = dev_buf(BUF_FLUSH, bytes);
+    if (!p || LRB_CUDA_CHECK(cudaMemsetAsync(p, 0x5a, bytes, stream)))
+        return -1;
+    return 0;
+}
+
+typedef int (*stage_fn)(const void *args, lrb_cuda_algo algo, void *work);
+
+static const char *const algo_names[] = {"seq", "ul", "chunked"};
+
+/* One launch of a stage inside the NVTX range "<stage>.cuda.<algorithm>" (the kernels' own names), so
+ * that Nsight can select it under the variant's range. */
+static int launch_stage(const char *stage, stage_fn fn, const void *args, lrb_cuda_algo algo, void *work)
+{
+    char name[48];
+    snprintf(name, sizeof name, "%s.cuda.%s", stage, algo_names[algo]);
+    lrb_nvtx_push(name);
+    const int rc = fn(args, algo, work);
+    lrb_nvtx_pop();
+    return rc;
+}
+
+/* Runs one GPU stage: once, or under lrb_cuda_timed once untimed and then timing.n times between events. */
+static int run_stage(const char *stage, stage_fn fn, const void *args, lrb_cuda_algo algo, void *work)
+{
+    if (!timing.active)
+        return launch_stage(stage, fn, args, algo, work);
+    int rc = launch_stage(stage, fn, args, algo, work); /* warm-up, also the result the call returns */
+    if (rc != LRB_OK)
+        return rc;
+    cudaEvent_t e0, e1;
+    if (LRB_CUDA_CHECK(cudaEventCreate(&e0)))
+        return LRB_EDEVICE;
+    if (LRB_CUDA_CHECK(cudaEventCreate(&e1))) {
+        cudaEventDestroy(e0);
+        return LRB_EDEVICE;
+    }
+    for (int64_t i = 0; i < timing.n && rc == LRB_OK; i++) {
+        if (timing.flush && flush_l2()) {
+            rc = LRB_EDEVICE;
+            break;
+        }
+        float ms = 0.0f;
+        if (LRB_CUDA_CHECK(cudaEventRecord(e0, stream)))
+            rc = LRB_EDEVICE;
+        if (rc == LRB_OK)
+            rc = launch_stage(stage, fn, args, algo, work);
+        if (rc == LRB_OK && (LRB_CUDA_CHECK(cudaEventRecord(e1, stream)) || LRB_CUDA_CHECK(cudaEventSynchronize(e1)) ||
+                             LRB_CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1))))
+            rc = LRB_EDEVICE;
+        timing.seconds += 1e-3 * (double)ms;
+    }
+    LRB_CUDA_CHECK(cudaEventDestroy(e0));
+    LRB_CUDA_CHECK(cudaEventDestroy(e1));
+    return rc;
+}
+
+double lrb_cuda_copy_gbs(void)
+{
+    const size_t bytes = (size_t)512 << 20;
+    void *src = NULL, *dst = NULL;
+    cudaEvent_t e0 = NULL, e1 = NULL;
+    double best = 0.0;
+    if (ensure_stream() || LRB_CUDA_CHECK(cudaMalloc(&src, bytes)) || LRB_CUDA_CHECK(cudaMalloc(&dst, bytes)) ||
+        LRB_CUDA_CHECK(cudaEventCreate(&e0)) || LRB_CUDA_CHECK(cudaEventCreate(&e1)) ||
+        LRB_CUDA_CHECK(cudaMemsetAsync(src, 1, bytes, stream)))
+        goto out;
+    for (int r = 0; r < 11; r++) { /* the first pass warms up */
+        float ms = 0.0f;
+        if (LRB_CUDA_CHECK(cudaEventRecord(e0, stream)) ||
+            LRB_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream)) ||
+            LRB_CUDA_CHECK(cudaEventRecord(e1, stream)) || LRB_CUDA_CHECK(cudaEventSynchronize(e1)) ||
+            LRB_CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1)))
+            break;
+        const double gbs = 2.0 * (double)bytes / (1e-3 * (double)ms) / 1e9;
+        if (r > 0 && ms > 0.0f && gbs > best)
+            best = gbs;
+    }
+out:
+    if (e0)
+        LRB_CUDA_CHECK(cudaEventDestroy(e0));
+    if (e1)
+        LRB_CUDA_CHECK(cudaEventDestroy(e1));
+    if (src)
+        LRB_CUDA_CHECK(cudaFree(src));
+    if (dst)
+        LRB_CUDA_CHECK(cudaFree(dst));
+    return best;
+}
+
+/* ---- scans ------------------------------------------------------------------------------------------------ */
+
+static int map_algo(lrb_algo algo, lrb_cuda_algo *out)
+{
+    switch (algo) {
+    case LRB_SEQ:
+        *out = LRB_CUDA_SEQ;
+        return 1;
+    case LRB_UL:
+        *out = LRB_CUDA_UL;
+        return 1;
+    case LRB_CHUNKED:
+        *out = LRB_CUDA_CHUNKED;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Copies the D columns (and, complex, the D imaginary columns) of rows·ld host floats into a packed
+ * device layout of ld' = D (2D), or back. */
+static int copy_cols(float *dst, int64_t dld, int64_t dim, const float *src, int64_t sld, int64_t sim, int64_t rows,
+                     int64_t D, int cplx, enum cudaMemcpyKind kind)
+{
+    const size_t w = (size_t)D * sizeof(float);
+    if (LRB_CUDA_CHECK(cudaMemcpy2DAsync(dst, (size_t)dld * sizeof(float), src, (size_t)sld * sizeof(float), w,
+                                         (size_t)rows, kind, stream)))
+        return -1;
+    if (cplx && LRB_CUDA_CHECK(cudaMemcpy2DAsync(dst + dim, (size_t)dld * sizeof(float), src + sim,
+                                                 (size_t)sld * sizeof(float), w, (size_t)rows, kind, stream)))
+        return -1;
+    return 0;
+}
+
+static int scan_stage(const void *args, lrb_cuda_algo algo, void *work)
+{
+    return lrb_cuda_scan_launch((const lrb_cuda_scan *)args, algo, work, stream);
+}
+
+static int cuda_scan(const lrb_scan_args *s, lrb_algo algo, int cplx)
+{
+    lrb_cuda_algo ca;
+    if (!s || !map_algo(algo, &ca) || s->B < 1 || s->L < 1 || s->D < 1 || !s->b || !s->h)
+        return LRB_EINVAL;
+    if ((s->a == NULL) == (s->nu == NULL) || (cplx && !s->a && !s->theta))
+        return LRB_EINVAL;
+    if (cplx ? (s->im_off < s->D || s->ld < s->im_off + s->D) : s->ld < s->D)
+        return LRB_EINVAL;
+    if (ensure_stream())
+        return LRB_EDEVICE;
+    const int64_t rows = s->B * s->L, D = s->D, w = cplx ? 2 * D : D, sw = cplx ? 2 * D : D;
+    const size_t nseq = (size_t)(rows * w), nst = (size_t)(s->B * sw);
+    /* device layout: rows of w floats (real part, then imaginary part), states as on the host; the output
+     * has its own buffer, so that timed repetitions all scan the same input */
+    float *d_in = dev_buf(BUF_IN, nseq * sizeof(float));
+    float *d_out = dev_buf(BUF_OUT, nseq * sizeof(float));
+    float *d_a = s->a ? dev_buf(BUF_DECAY, nseq * sizeof(float)) : NULL;
+    float *d_par = dev_buf(BUF_PAR, 2 * (size_t)D * sizeof(float));
+    float *d_st = dev_buf(BUF_STATE, 2 * nst * sizeof(float));
+    if (!d_in || !d_out || (s->a && !d_a) || !d_par || !d_st)
+        return LRB_EDEVICE;
+    lrb_cuda_scan ds = {
+        .B = s->B,
+        .L = s->L,
+        .D = D,
+        .ld = w,
+        .im_off = cplx ? D : 0,
+        .cplx = cplx,
+        .b = d_in,
+        .h = d_out,
+        .a = d_a,
+        .nu = s->nu ? d_par : NULL,
+        .theta = s->theta ? d_par + D : NULL,
+        .h0 = s->h0 ? d_st : NULL,
+        .h_last = s->h_last ? d_st + nst : NULL,
+    };
+    if (copy_cols(d_in, w, D, s->b, s->ld, s->im_off, rows, D, cplx, cudaMemcpyHostToDevice))
+        return LRB_EDEVICE;
+    if (s->a && copy_cols(d_a, w, D, s->a, s->ld, s->im_off, rows, D, cplx, cudaMemcpyHostToDevice))
+        return LRB_EDEVICE;
+    if (s->nu &&
+        LRB_CUDA_CHECK(cudaMemcpyAsync(d_par, s->nu, (size_t)D * sizeof(float), cudaMemcpyHostToDevice, stream)))
+        return LRB_EDEVICE;
+    if (s->theta &&
+        LRB_CUDA_CHECK(cudaMemcpyAsync(d_par + D, s->theta, (size_t)D * sizeof(float), cudaMemcpyHostToDevice, stream)))
+        return LRB_EDEVICE;
+    if (s->h0 && LRB_CUDA_CHECK(cudaMemcpyAsync(d_st, s->h0, nst * sizeof(float), cudaMemcpyHostToDevice, stream)))
+        return LRB_EDEVICE;
+    const size_t wb = lrb_cuda_scan_workspace(&ds, ca);
+    void *work = wb ? dev_buf(BUF_WORK, wb) : NULL;
+    if (wb && !work)
+        return LRB_EDEVICE;
+    int rc = run_stage("scan", scan_stage, &ds, ca, work);
+    if (rc == LRB_OK && copy_cols(s->h, s->ld, s->im_off, d_out, w, D, rows, D, cplx, cudaMemcpyDeviceToHost))
+        rc = LRB_EDEVICE;
+    if (rc == LRB_OK && s->h_last &&
+        LRB_CUDA_CHECK(cudaMemcpyAsync(s->h_last, d_st + nst, nst * sizeof(float), cudaMemcpyDeviceToHost, stream)))
+        rc = LRB_EDEVICE;
+    if (LRB_CUDA_CHECK(cudaStreamSynchronize(stream)))
+        rc = LRB_EDEVICE;
+    return rc;
+}
+
+static int cuda_scan_real(const lrb_scan_args *s, lrb_algo algo)
+{
+    return cuda_scan(s, algo, 0);
+}
+
+static int cuda_scan_complex(const lrb_scan_args *s, lrb_algo algo)
+{
+    return cuda_scan(s, algo, 1);
+}
+
+/* ---- WKV-4 ------------------------------------------------------------------------------------------------ */
+
+static int wkv4_stage(const void *args, lrb_cuda_algo algo, void *work)
+{
+    return lrb_cuda_wkv4_launch((const lrb_cuda_wkv4 *)args, algo, work, stream);
+}
+
+static int cuda_wkv4(const lrb_wkv4_args *a, lrb_algo algo)
+{
+    lrb_cuda_algo ca;
+    if (!a || !map_algo(algo, &ca) || ca == LRB_CUDA_UL || a->B < 1 || a->L < 1 || a->C < 1)
+        return LRB_EINVAL;
+    if (!a->w || !a->u || !a->k || !a->v || !a->wkv)
+        return LRB_EINVAL;
+    if (ensure_stream())
+        return LRB_EDEVICE;
+    const size_t n = (size_t)(a->B * a->L * a->C), ns = (size_t)(a->B * a->C), C = (size_t)a->C;
+    float *d_in = dev_buf(BUF_IN, 2 * n * sizeof(float));     /* k | v */
+    float *d_out = dev_buf(BUF_OUT, n * sizeof(float));       /* wkv */
+    float *d_par = dev_buf(BUF_PAR, 2 * C * sizeof(float));   /* w | u */
+    float *d_st = dev_buf(BUF_STATE, 6 * ns * sizeof(float)); /* aa0 bb0 pp0 | aa bb pp */
+    if (!d_in || !d_out || !d_par || !d_st)
+        return LRB_EDEVICE;
+    const float *h_src[5] = {a->k, a->v, a->w, a->u, NULL};
+    float *d_dst[4] = {d_in, d_in + n, d_par, d_par + C};
+    const size_t cnt[4] = {n, n, C, C};
+    for (int i = 0; i < 4; i++)
+        if (LRB_CUDA_CHECK(cudaMemcpyAsync(d_dst[i], h_src[i], cnt[i] * sizeof(float), cudaMemcpyHostToDevice, stream)))
+            return LRB_EDEVICE;
+    const float *st0[3] = {a->aa0, a->bb0, a->pp0};
+    for (int i = 0; i < 3; i++)
+        if (st0[i] && LRB_CUDA_CHECK(cudaMemcpyAsync(d_st + (size_t)i * ns, st0[i], ns * sizeof(float),
+                                                     cudaMemcpyHostToDevice, stream)))
+            return LRB_EDEVICE;
+    lrb_cuda_wkv4 da = {
+        .B = a->B,
+        .L = a->L,
+        .C = a->C,
+        .w = d_par,
+        .u = d_par + C,
+        .k = d_in,
+        .v = d_in + n,
+        .wkv = d_out,
+        .aa0 = a->aa0 ? d_st : NULL,
+        .bb0 = a->bb0 ? d_st + ns : NULL,
+        .pp0 = a->pp0 ? d_st + 2 * ns : NULL,
+        .aa = a->aa ? d_st + 3 * ns : NULL,
+        .bb = a->bb ? d_st + 4 * ns : NULL,
+        .pp = a->pp ? d_st + 5 * ns : NULL,
+    };
+    const size_t wb = lrb_cuda_wkv4_workspace(&da, ca);
+    void *work = wb ? dev_buf(BUF_WORK, wb) : NULL;
+    if (wb && !work)
+        return LRB_EDEVICE;
+    int rc = run_stage("wkv4", wkv4_stage, &da, ca, work);
+    if (rc == LRB_OK &&
+        LRB_CUDA_CHECK(cudaMemcpyAsync(a->wkv, d_out, n * sizeof(float), cudaMemcpyDeviceToHost, stream)))
+        rc = LRB_EDEVICE;
+    float *st1[3] = {a->aa, a->bb, a->pp};
+    for (int i = 0; i < 3 && rc == LRB_OK; i++)
+        if (st1[i] && LRB_CUDA_CHECK(cudaMemcpyAsync(st1[i], d_st + (size_t)(3 + i) * ns, ns * sizeof(float),
+                                                     cudaMemcpyDeviceToHost, stream)))
+            rc = LRB_EDEVICE;
+    if (LRB_CUDA_CHECK(cudaStreamSynchronize(stream)))
+        rc = LRB_EDEVICE;
+    return rc;
+}
+
+/* ---- the kernel table and the layer entry points --------------------------------------------------------- */
+
+static lrb_ops cuda_ops;
+
+static const lrb_ops *ops_table(void)
+{
+    if (!cuda_ops.backend) {
+        cuda_ops = lrb_simd_ops;
+        cuda_ops.backend = "cuda";
+        cuda_ops.scan_real = cuda_scan_real;
+        cuda_ops.scan_complex = cuda_scan_complex;
+        cuda_ops.wkv4 = cuda_wkv4;
+        cuda_ops.tile_bytes = 0; /* one GPU call per scan, never time tiles */
+    }
+    return &cuda_ops;
+}
+
+#define LRB_CUDA_LAYER(name)                                                                                           \
+    int lrb_cuda_layer_##name(const lrb_call *c, lrb_algo algo)                                                        \
+    {                                                                                                                  \
+        const char *why;                                                                                               \
+        if (!lrb_cuda_available(&why)) {                                                                               \
+            fprintf(stderr, "lrb: cuda backend: %s\n", why);                                                           \
+            return LRB_EDEVICE;                                                                                        \
+        }                                                                                                              \
+        return lrb_##name##_run(c, algo, ops_table());                                                                 \
+    }
+
+LRB_CUDA_LAYER(scan)
+LRB_CUDA_LAYER(slru)
+LRB_CUDA_LAYER(lru)
+LRB_CUDA_LAYER(brwkv)
+LRB_CUDA_LAYER(wkv4)
+LRB_CUDA_LAYER(rwkv4_timemix)
+LRB_CUDA_LAYER(rwkv4_block)
+LRB_CUDA_LAYER(glru)
+LRB_CUDA_LAYER(rnn_wrapper)
+
+int lrb_cuda_timed(const lrb_variant *v, const lrb_call *call, int64_t n, int flush, double *seconds)
+{
+    timing.active = 1;
+    timing.n = n;
+    timing.flush = flush;
+    timing.seconds = 0.0;
+    const int rc = v->fn(call, v->algo);
+    timing.active = 0;
+    *seconds = timing.seconds;
+    return rc;
+}

@@ -1,0 +1,401 @@
+/*
+ * cuda_selfcheck.c — the fresh-random kernel checks of cuda_selfcheck.h.
+ *
+ * Scans: every algorithm (seq, ul, chunked) × real/complex × constant/data decay × with/without h0, on
+ * shapes from one step of one chain to 100 003 steps and 4096 chains, in rows wider than the scanned
+ * columns (ld > D, and a gap between the real and imaginary parts) whose other columns must keep their
+ * poison. Decays stay within |a| ≤ 0.999 and ν ≥ 0.01, so the memory of a chain is at most 1000 steps,
+ * and the bound is the 1e-5 relative L2 of decaying recurrences (LAYERS.md tolerance table). Each launch
+ * runs twice and must give the same bits (the chunked look-back is deterministic by construction).
+ * WKV-4: seq and chunked against lrb_wkv4's sequential loop, outputs and states (compared through
+ * S/Z = aa/bb and log Z = log bb + pp), bound 2e-5.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cuda_selfcheck.h"
+
+#include "lrb_cuda.h"
+#include "scan.h"
+#include "wkv4.h"
+
+#include <cuda_runtime_api.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* a splitmix64 stream (the checks need their own numbers, nothing more) */
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static double rng_u(uint64_t *s)
+{
+    return (double)(rng_next(s) >> 11) * 0x1.0p-53;
+}
+
+static double rng_n(uint64_t *s)
+{
+    double u1 = rng_u(s), u2 = rng_u(s);
+    if (u1 < 1e-300)
+        u1 = 1e-300;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+#define TWO_PI 6.283185307179586
+
+/* Device buffers of one check, freed together. */
+typedef struct {
+    void *p[16];
+    int n;
+} dev_set;
+
+static float *dev_alloc(dev_set *ds, size_t n, int *err)
+{
+    void *p = NULL;
+    if (*err || LRB_CUDA_CHECK(cudaMalloc(&p, (n ? n : 1) * sizeof(float)))) {
+        *err = 1;
+        return NULL;
+    }
+    ds->p[ds->n++] = p;
+    return p;
+}
+
+static float *dev_upload(dev_set *ds, const float *h, size_t n, int *err)
+{
+    float *d = dev_alloc(ds, n, err);
+    if (d && h && LRB_CUDA_CHECK(cudaMemcpy(d, h, n * sizeof *d, cudaMemcpyHostToDevice)))
+        *err = 1;
+    return d;
+}
+
+static void dev_free(dev_set *ds)
+{
+    for (int i = 0; i < ds->n; i++)
+        LRB_CUDA_CHECK(cudaFree(ds->p[i]));
+    ds->n = 0;
+}
+
+static int download(float *h, const float *d, size_t n)
+{
+    return LRB_CUDA_CHECK(cudaMemcpy(h, d, n * sizeof *h, cudaMemcpyDeviceToHost));
+}
+
+/* ---- scans -------------------------------------------------------------------------------------------------- */
+
+typedef struct {
+    int64_t B, L, D;
+} shape;
+
+static const shape scan_shapes[] = {
+    {1, 1, 1},      {1, 2, 3},      {2, 17, 5},    {1, 4097, 1},   {3, 1000, 33},
+    {1, 100003, 2}, {8, 4096, 256}, {64, 257, 64}, {1, 65536, 31}, {4096, 16, 1},
+};
+
+static const lrb_cuda_algo scan_algos[3] = {LRB_CUDA_SEQ, LRB_CUDA_UL, LRB_CUDA_CHUNKED};
+static const char *const algo_names[3] = {"seq", "ul", "chunked"};
+
+/* float64 loop over the float32 data; λ in double, as the kernels form it */
+static void scan_oracle(int cplx, int data, const shape *sh, int64_t ld, int64_t io, const float *b, const float *a,
+                        const float *nu, const float *th, const float *h0, double *out, double *last)
+{
+    const int64_t B = sh->B, L = sh->L, D = sh->D, sw = cplx ? 2 * D : D;
+    for (int64_t bi = 0; bi < B; bi++)
+        for (int64_t d = 0; d < D; d++) {
+            double hr = h0 ? h0[bi * sw + d] : 0.0, hi = (h0 && cplx) ? h0[bi * sw + D + d] : 0.0, lr = 0, li = 0;
+            if (!data) {
+                const double e = exp(-(double)nu[d]);
+                lr = cplx ? e * cos((double)th[d]) : e;
+                li = cplx ? e * sin((double)th[d]) : 0.0;
+            }
+            for (int64_t t = 0; t < L; t++) {
+                const int64_t i = (bi * L + t) * ld + d;
+                const double mr = data ? a[i] : lr, mi = data ? (cplx ? a[i + io] : 0.0) : li;
+                const double br = b[i], bim = cplx ? b[i + io] : 0.0;
+                const double nr = mr * hr - mi * hi + br, ni = mr * hi + mi * hr + bim;
+                hr = nr;
+                hi = ni;
+                out[i] = hr;
+                if (cplx)
+                    out[i + io] = hi;
+            }
+            last[bi * sw + d] = hr;
+            if (cplx)
+                last[bi * sw + D + d] = hi;
+        }
+}
+
+static int scan_checks(const shape *sh, int cplx, int data, uint64_t seed, lrb_gpu_check_emit emit, void *ctx)
+{
+    const int64_t B = sh->B, L = sh->L, D = sh->D, io = cplx ? D + 1 : 0, ld = cplx ? 2 * D + 3 : D + 2;
+    const size_t n = (size_t)(B * L * ld), ns = (size_t)(B * D * (cplx ? 2 : 1));
+    uint64_t rs = seed;
+    float *b = calloc(n, sizeof *b), *a = calloc(n, sizeof *a), *nu = calloc((size_t)D, sizeof *nu);
+    float *th = calloc((size_t)D, sizeof *th), *h0 = calloc(ns, sizeof *h0), *h = calloc(n, sizeof *h);
+    float *h2 = calloc(n, sizeof *h2), *hl = calloc(ns, sizeof *hl);
+    double *ref = calloc(n, sizeof *ref), *refl = calloc(ns, sizeof *refl);
+    int failed = 0, err = !(b && a && nu && th && h0 && h && h2 && hl && ref && refl);
+    dev_set ds = {{0}, 0};
+    if (err) {
+        fprintf(stderr, "lrb_gpu_selfcheck: out of host memory\n");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        b[i] = (float)rng_n(&rs);
+        const double r = 0.5 + 0.499 * rng_u(&rs), ph = TWO_PI * rng_u(&rs);
+        a[i] = (float)(cplx ? r * cos(ph) : r);
+    }
+    if (cplx) /* the imaginary parts: |a| ≤ 0.999 stays true */
+        for (int64_t r = 0; r < B * L; r++)
+            for (int64_t d = 0; d < D; d++) {
+                const double re = a[r * ld + d], mag = 0.5 + 0.499 * rng_u(&rs);
+                const double im = sqrt(fmax(mag * mag - re * re, 0.0));
+                a[r * ld + io + d] = (float)(rng_u(&rs) < 0.5 ? -im : im);
+            }
+    for (int64_t d = 0; d < D; d++) {
+        nu[d] = (float)(0.01 + 0.5 * rng_u(&rs));
+        th[d] = (float)(TWO_PI * rng_u(&rs));
+    }
+    for (size_t i = 0; i < ns; i++)
+        h0[i] = (float)rng_n(&rs);
+    float *db = dev_upload(&ds, b, n, &err), *da = dev_upload(&ds, a, n, &err);
+    float *dnu = dev_upload(&ds, nu, (size_t)D, &err), *dth = dev_upload(&ds, th, (size_t)D, &err);
+    float *dh0 = dev_upload(&ds, h0, ns, &err), *dh = dev_alloc(&ds, n, &err), *dhl = dev_alloc(&ds, ns, &err);
+    for (int state = 0; state <= 1 && !err; state++) {
+        scan_oracle(cplx, data, sh, ld, io, b, a, nu, th, state ? h0 : NULL, ref, refl);
+        for (int ai = 0; ai < 3 && !err; ai++) {
+            lrb_cuda_scan s = {.B = B,
+                               .L = L,
+                               .D = D,
+                               .ld = ld,
+                               .im_off = io,
+                               .cplx = cplx,
+                               .b = db,
+                               .h = dh,
+                               .a = data ? da : NULL,
+                               .nu = data ? NULL : dnu,
+                               .theta = (data || !cplx) ? NULL : dth,
+                               .h0 = state ? dh0 : NULL,
+                               .h_last = dhl};
+            const size_t wb = lrb_cuda_scan_workspace(&s, scan_algos[ai]);
+            void *work = NULL;
+            if (wb && LRB_CUDA_CHECK(cudaMalloc(&work, wb))) {
+                err = 1;
+                break;
+            }
+            for (int rep = 0; rep < 2 && !err; rep++) {
+                /* NaN everywhere (the gap columns too) before each launch */
+                if (LRB_CUDA_CHECK(cudaMemset(dh, 0xff, n * sizeof(float))) ||
+                    LRB_CUDA_CHECK(cudaMemset(dhl, 0xff, ns * sizeof(float))) ||
+                    lrb_cuda_scan_launch(&s, scan_algos[ai], work, 0) != LRB_CUDA_OK ||
+                    LRB_CUDA_CHECK(cudaDeviceSynchronize()) || download(rep ? h2 : h, dh, n) ||
+                    (rep == 0 && download(hl, dhl, ns)))
+                    err = 1;
+            }
+            if (work)
+                LRB_CUDA_CHECK(cudaFree(work));
+            if (err)
+                break;
+            lrb_gpu_check_row row;
+            memset(&row, 0, sizeof row);
+            snprintf(row.what, sizeof row.what, "scan %-7s B=%lld L=%lld D=%lld %s %s h0=%d", algo_names[ai],
+                     (long long)B, (long long)L, (long long)D, cplx ? "complex" : "real", data ? "data" : "const",
+                     state);
+            double num = 0, den = 0;
+            for (size_t i = 0; i < n; i++) {
+                const int64_t col = (int64_t)(i % (size_t)ld);
+                if (!(col < D || (cplx && col >= io && col < io + D))) {
+                    row.gap_written += !isnan(h[i]);
+                    continue;
+                }
+                row.nonfinite += !isfinite(h[i]);
+                num += (h[i] - ref[i]) * (h[i] - ref[i]);
+                den += ref[i] * ref[i];
+            }
+            for (size_t i = 0; i < ns; i++) {
+                row.nonfinite += !isfinite(hl[i]);
+                num += (hl[i] - refl[i]) * (hl[i] - refl[i]);
+                den += refl[i] * refl[i];
+            }
+            row.err = sqrt(num / (den > 0 ? den : 1));
+            row.tol = 1e-5;
+            row.deterministic = memcmp(h, h2, n * sizeof *h) == 0;
+            row.ok = row.nonfinite == 0 && row.gap_written == 0 && row.err < row.tol && row.deterministic;
+            failed += !row.ok;
+            emit(&row, ctx);
+        }
+    }
+out:
+    dev_free(&ds);
+    free(b);
+    free(a);
+    free(nu);
+    free(th);
+    free(h0);
+    free(h);
+    free(h2);
+    free(hl);
+    free(ref);
+    free(refl);
+    return err ? -1 : failed;
+}
+
+/* ---- WKV-4 -------------------------------------------------------------------------------------------------- */
+
+static const shape wkv_shapes[] = {{1, 1, 1}, {2, 33, 5}, {1, 70001, 3}, {4, 4096, 64}, {16, 129, 768}};
+
+static int wkv_checks(const shape *sh, int state, uint64_t seed, lrb_gpu_check_emit emit, void *ctx)
+{
+    const int64_t B = sh->B, L = sh->L, C = sh->D;
+    const size_t n = (size_t)(B * L * C), ns = (size_t)(B * C);
+    uint64_t rs = seed;
+    float *k = calloc(n, sizeof *k), *v = calloc(n, sizeof *v), *w = calloc((size_t)C, sizeof *w);
+    float *u = calloc((size_t)C, sizeof *u), *ref = calloc(n, sizeof *ref), *out = calloc(n, sizeof *out);
+    float *out2 = calloc(n, sizeof *out2), *st0 = calloc(3 * ns, sizeof *st0), *rst = calloc(3 * ns, sizeof *rst);
+    float *gst = calloc(3 * ns, sizeof *gst);
+    int failed = 0, err = !(k && v && w && u && ref && out && out2 && st0 && rst && gst);
+    dev_set ds = {{0}, 0};
+    if (err) {
+        fprintf(stderr, "lrb_gpu_selfcheck: out of host memory\n");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        k[i] = (float)(2.0 * rng_n(&rs));
+        v[i] = (float)rng_n(&rs);
+    }
+    for (int64_t c = 0; c < C; c++) {
+        w[c] = (float)-exp(-3.0 + 4.0 * rng_u(&rs));
+        u[c] = (float)rng_n(&rs);
+    }
+    for (size_t i = 0; i < ns; i++) { /* a state a run of tokens can reach: bb ≥ 1, |aa| ≤ bb·max|v| */
+        st0[ns + i] = (float)(1.0 + 3.0 * rng_u(&rs));
+        st0[i] = (float)(st0[ns + i] * fmin(fmax(rng_n(&rs), -3.0), 3.0));
+        st0[2 * ns + i] = (float)(2.0 * rng_n(&rs));
+    }
+    lrb_wkv4_args ra = {.B = B,
+                        .L = L,
+                        .C = C,
+                        .w = w,
+                        .u = u,
+                        .k = k,
+                        .v = v,
+                        .wkv = ref,
+                        .aa = rst,
+                        .bb = rst + ns,
+                        .pp = rst + 2 * ns};
+    if (state) {
+        ra.aa0 = st0;
+        ra.bb0 = st0 + ns;
+        ra.pp0 = st0 + 2 * ns;
+    }
+    if (lrb_wkv4(&ra, LRB_SEQ) != LRB_OK) {
+        fprintf(stderr, "lrb_gpu_selfcheck: the reference WKV-4 failed\n");
+        err = 1;
+        goto out;
+    }
+    float *dk = dev_upload(&ds, k, n, &err), *dv = dev_upload(&ds, v, n, &err);
+    float *dw = dev_upload(&ds, w, (size_t)C, &err), *du = dev_upload(&ds, u, (size_t)C, &err);
+    float *dout = dev_alloc(&ds, n, &err), *dst0 = dev_upload(&ds, st0, 3 * ns, &err);
+    float *dst = dev_alloc(&ds, 3 * ns, &err);
+    const lrb_cuda_algo walgos[2] = {LRB_CUDA_SEQ, LRB_CUDA_CHUNKED};
+    for (int ai = 0; ai < 2 && !err; ai++) {
+        lrb_cuda_wkv4 ga = {.B = B,
+                            .L = L,
+                            .C = C,
+                            .w = dw,
+                            .u = du,
+                            .k = dk,
+                            .v = dv,
+                            .wkv = dout,
+                            .aa = dst,
+                            .bb = dst + ns,
+                            .pp = dst + 2 * ns};
+        if (state) {
+            ga.aa0 = dst0;
+            ga.bb0 = dst0 + ns;
+            ga.pp0 = dst0 + 2 * ns;
+        }
+        const size_t wb = lrb_cuda_wkv4_workspace(&ga, walgos[ai]);
+        void *work = NULL;
+        if (wb && LRB_CUDA_CHECK(cudaMalloc(&work, wb))) {
+            err = 1;
+            break;
+        }
+        for (int rep = 0; rep < 2 && !err; rep++)
+            if (LRB_CUDA_CHECK(cudaMemset(dout, 0xff, n * sizeof(float))) ||
+                lrb_cuda_wkv4_launch(&ga, walgos[ai], work, 0) != LRB_CUDA_OK ||
+                LRB_CUDA_CHECK(cudaDeviceSynchronize()) || download(rep ? out2 : out, dout, n) ||
+                (rep == 0 && download(gst, dst, 3 * ns)))
+                err = 1;
+        if (work)
+            LRB_CUDA_CHECK(cudaFree(work));
+        if (err)
+            break;
+        lrb_gpu_check_row row;
+        memset(&row, 0, sizeof row);
+        snprintf(row.what, sizeof row.what, "wkv4 %-7s B=%lld L=%lld C=%lld state=%d", walgos[ai] ? "chunked" : "seq",
+                 (long long)B, (long long)L, (long long)C, state);
+        double num = 0, den = 0, snum = 0, sden = 0;
+        for (size_t i = 0; i < n; i++) {
+            row.nonfinite += !isfinite(out[i]);
+            num += (out[i] - (double)ref[i]) * (out[i] - (double)ref[i]);
+            den += (double)ref[i] * ref[i];
+        }
+        for (size_t i = 0; i < ns; i++) {
+            const double zr = rst[ns + i], zg = gst[ns + i];
+            const double sr = rst[i] / zr, sg = gst[i] / zg;
+            const double lz = log(zg) + gst[2 * ns + i] - (log(zr) + rst[2 * ns + i]);
+            row.nonfinite += !isfinite(gst[i]) || !isfinite(gst[ns + i]) || !isfinite(gst[2 * ns + i]);
+            snum += (sg - sr) * (sg - sr) + lz * lz;
+            sden += sr * sr + 1.0;
+        }
+        row.err = fmax(sqrt(num / (den > 0 ? den : 1)), sqrt(snum / sden));
+        row.tol = 2e-5;
+        row.deterministic = memcmp(out, out2, n * sizeof *out) == 0;
+        row.ok = row.nonfinite == 0 && row.err < row.tol && row.deterministic;
+        failed += !row.ok;
+        emit(&row, ctx);
+    }
+out:
+    dev_free(&ds);
+    free(k);
+    free(v);
+    free(w);
+    free(u);
+    free(ref);
+    free(out);
+    free(out2);
+    free(st0);
+    free(rst);
+    free(gst);
+    return err ? -1 : failed;
+}
+
+static int too_big(const shape *sh, long long max_elems)
+{
+    return max_elems > 0 && sh->B * sh->L * sh->D > max_elems;
+}
+
+int lrb_gpu_selfcheck(long long max_elems, lrb_gpu_check_emit emit, void *ctx)
+{
+    int failed = 0;
+    for (size_t si = 0; si < sizeof scan_shapes / sizeof *scan_shapes; si++)
+        for (int kind = 0; kind < 4 && !too_big(&scan_shapes[si], max_elems); kind++) {
+            const int r = scan_checks(&scan_shapes[si], kind / 2, kind % 2, 77u + 4u * si + (uint64_t)kind, emit, ctx);
+            if (r < 0)
+                return -1;
+            failed += r;
+        }
+    for (size_t si = 0; si < sizeof wkv_shapes / sizeof *wkv_shapes; si++)
+        for (int state = 0; state <= 1 && !too_big(&wkv_shapes[si], max_elems); state++) {
+            const int r = wkv_checks(&wkv_shapes[si], state, 991u + 2u * si + (uint64_t)state, emit, ctx);
+            if (r < 0)
+                return -1;
+            failed += r;
+        }
+    return failed;
+}

@@ -1,0 +1,102 @@
+/*
+ * gpu_check.c — lrb_gpu_check, the self-contained GPU check (built when nvcc exists; needs only the CUDA
+ * runtime, no Check and no Google Benchmark, so it runs on a GPU machine without a package registry).
+ * It prints the device, then one table: every cuda variant of the registry against the tier-1 golden set
+ * (lrb check's comparison, outputs NaN-poisoned before each call), and every fresh-random kernel check of
+ * cuda_selfcheck.c (poisoned outputs and gap columns, final states, run-to-run identical bits).
+ *
+ * usage: lrb_gpu_check [--quick] [--golden DIR] [--cases FILE]
+ * --quick keeps the random checks to shapes of at most 65 536 elements (for compute-sanitizer runs).
+ * exit: 0 every row passed; 1 a row failed; 2 usage error, unreadable golden set or no CUDA device.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cases.h"
+#include "conformance.h"
+#include "cuda_selfcheck.h"
+#include "lrb_cpu.h"
+#include "lrb_cuda.h"
+#include "registry.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifndef LRB_GOLDEN_DIR
+#define LRB_GOLDEN_DIR "golden"
+#endif
+
+static void print_row(const lrb_gpu_check_row *r, void *ctx)
+{
+    (void)ctx;
+    printf("%-62s %10.3e %9.1e %9lld %5lld %5s  %s\n", r->what, r->err, r->tol, r->nonfinite, r->gap_written,
+           r->deterministic ? "yes" : "NO", r->ok ? "PASS" : "FAIL");
+}
+
+int main(int argc, char **argv)
+{
+    const char *golden = LRB_GOLDEN_DIR, *cases_path = NULL;
+    long long max_elems = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick"))
+            max_elems = 65536;
+        else if (i + 1 < argc && !strcmp(argv[i], "--golden"))
+            golden = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "--cases"))
+            cases_path = argv[++i];
+        else {
+            fprintf(
+                stderr,
+                "lrb_gpu_check: unknown argument %s (usage: lrb_gpu_check [--quick] [--golden DIR] [--cases FILE])\n",
+                argv[i]);
+            return 2;
+        }
+    }
+    const char *why = NULL;
+    if (!lrb_cuda_available(&why)) {
+        fprintf(stderr, "lrb_gpu_check: %s\n", why);
+        return 2;
+    }
+    char info[256], path[1024], err[1024];
+    lrb_cuda_device_info(info, sizeof info);
+    printf("device: %s\n\n", info);
+    if (lrb_cpu_init(err, sizeof err)) {
+        fprintf(stderr, "lrb_gpu_check: %s\n", err);
+        return 2;
+    }
+    snprintf(path, sizeof path, "%s/cases.txt", LRB_GOLDEN_DIR);
+    lrb_case_table t;
+    if (lrb_cases_load(cases_path ? cases_path : path, &t, err, sizeof err)) {
+        fprintf(stderr, "lrb_gpu_check: %s\n", err);
+        return 2;
+    }
+
+    int failed = 0;
+    printf("%-30s %6s %6s %12s %11s  %s\n", "golden set, variant", "passed", "failed", "worst_rel_l2", "worst_ratio",
+           "result");
+    for (int vi = 0; vi < lrb_num_variants; vi++) {
+        const lrb_variant *v = &lrb_variants[vi];
+        if (strcmp(v->backend, "cuda") != 0)
+            continue;
+        lrb_check_opts o = {.golden_dir = golden, .tier = 1, .variant = v->name};
+        lrb_check_summary s;
+        const int f = lrb_check_run(&t, &o, &s);
+        if (f < 0) {
+            lrb_cases_free(&t);
+            return 2;
+        }
+        const int ok = f == 0 && s.passed > 0;
+        failed += !ok;
+        printf("%-30s %6d %6d %12.3e %11.3f  %s\n", v->name, s.passed, s.failed, s.worst[vi], s.worst_ratio[vi],
+               ok ? "PASS" : "FAIL");
+    }
+    printf("\n%-62s %10s %9s %9s %5s %5s  %s\n", "fresh random data, kernel and shape", "rel_l2", "tol", "nonfinite",
+           "gap", "det", "result");
+    const int kr = lrb_gpu_selfcheck(max_elems, print_row, NULL);
+    lrb_cases_free(&t);
+    if (kr < 0) {
+        fprintf(stderr, "lrb_gpu_check: a CUDA call failed\n");
+        return 1;
+    }
+    failed += kr;
+    printf("\ngpu check: %s (%d failed rows)\n", failed ? "FAILED" : "passed", failed);
+    return failed ? 1 : 0;
+}

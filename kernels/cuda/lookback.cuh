@@ -1,0 +1,93 @@
+/*
+ * lookback.cuh — what the single-pass chunked kernels of scan.cu and wkv4.cu share (device code, included
+ * by .cu files only): the channel-group width, the publication of a tile's status and the walk back to the
+ * nearest tile that has published its inclusive prefix.
+ *
+ * Protocol: tiles take their index from an atomic counter in time order (so every predecessor is already
+ * running, and the walk cannot wait on a tile that is not); a tile after the first of its row publishes
+ * its aggregate (ST_AGG), finds the nearest predecessor with ST_PREFIX, steps that prefix forward through
+ * the aggregates in between, and publishes its own prefix (ST_PREFIX). Values are written with st.cg and
+ * read with ld.cg (L2, coherent across blocks); each lane fences its values before the warp barrier after
+ * which lane 0 sets the flag, and a reader fences after it has seen the flag.
+ */
+#ifndef LRB_LOOKBACK_CUH
+#define LRB_LOOKBACK_CUH
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace lrb_lookback
+{
+
+constexpr int ST_NONE = 0, ST_AGG = 1, ST_PREFIX = 2;
+
+/* Channels per group: 32, or the next power of two ≥ D when D < 32. */
+inline int group_width(int64_t D)
+{
+    int cw = 1;
+    while (cw < 32 && cw < D)
+        cw *= 2;
+    return cw;
+}
+
+inline size_t align256(size_t n)
+{
+    return (n + 255) & ~(size_t)255;
+}
+
+/* The tiles of a chunked kernel: blocks of `nt` threads, each thread `items` consecutive steps of one
+ * channel; a tile is segs·items steps × cw channels of one batch row. Tiles are numbered time-major:
+ * tile = k·G + group, so a tile's predecessor in its row is tile − G. */
+struct tile_geo {
+    int cw, segs;               /* channels per group; segments (threads per channel) */
+    int64_t tl;                 /* steps per tile */
+    int64_t groups_per_b, G, K; /* channel groups per batch row and in all; tiles along L */
+};
+
+inline tile_geo make_geo(int64_t B, int64_t L, int64_t D, int nt, int items)
+{
+    tile_geo g;
+    g.cw = group_width(D);
+    g.segs = nt / g.cw;
+    g.tl = (int64_t)g.segs * items;
+    g.groups_per_b = (D + g.cw - 1) / g.cw;
+    g.G = B * g.groups_per_b;
+    g.K = (L + g.tl - 1) / g.tl;
+    return g;
+}
+
+/* The lanes 0 .. cw − 1 of warp 0, which run the look-back (one per channel). */
+__device__ __forceinline__ unsigned lanes(int cw)
+{
+    return cw == 32 ? 0xffffffffu : (1u << cw) - 1u;
+}
+
+/* Called by every lane of lanes(cw) after it stored its values: fence, barrier, then lane 0 sets the flag. */
+__device__ __forceinline__ void publish(int *flags, int64_t tile, int status, int lane, int cw)
+{
+    __threadfence();
+    __syncwarp(lanes(cw));
+    if (lane == 0)
+        atomicExch(&flags[tile], status);
+}
+
+/* The nearest predecessor of `tile` in its row (stride G) that has published its prefix; its values and
+ * the aggregates of the tiles after it are visible once this returns. */
+__device__ __forceinline__ int64_t find_prefix(const int *flags, int64_t tile, int64_t G)
+{
+    int64_t j = tile - G;
+    for (;; j -= G) {
+        int f;
+        do
+            f = *(const volatile int *)&flags[j];
+        while (f == ST_NONE);
+        if (f == ST_PREFIX)
+            break;
+    }
+    __threadfence();
+    return j;
+}
+
+} // namespace lrb_lookback
+
+#endif
