@@ -8,6 +8,10 @@
 #ifndef LRB_CUDA_SELFCHECK_H
 #define LRB_CUDA_SELFCHECK_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct lrb_gpu_check_row {
     char what[160];        /* kernel, algorithm and shape */
     double err, tol;       /* relative L2 error of outputs and final state, and its bound */
@@ -22,5 +26,9 @@ typedef void (*lrb_gpu_check_emit)(const lrb_gpu_check_row *row, void *ctx);
 /* Runs every check on shapes of at most max_elems elements (0: all shapes), calling emit for each row.
  * Returns the number of failed rows, or −1 when a CUDA call or an allocation failed (reported on stderr). */
 int lrb_gpu_selfcheck(long long max_elems, lrb_gpu_check_emit emit, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

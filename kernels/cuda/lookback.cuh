@@ -13,6 +13,7 @@
 #ifndef LRB_LOOKBACK_CUH
 #define LRB_LOOKBACK_CUH
 
+#include <cuda_runtime.h>
 #include <stddef.h>
 #include <stdint.h>
 

@@ -30,6 +30,7 @@
  * against the CPU.
  */
 #include "lrb_cuda.h"
+#include "launch.cuh"
 #include "lookback.cuh"
 
 #include <cuda_runtime.h>
@@ -382,13 +383,15 @@ template <bool CPLX, bool DATA> int launch(const lrb_cuda_scan *s, lrb_cuda_algo
     switch (algo) {
     case LRB_CUDA_SEQ: {
         const int64_t chains = s->B * s->D, blocks = (chains + SEQ_NT - 1) / SEQ_NT;
-        seq_kernel<CPLX, DATA><<<(unsigned)blocks, SEQ_NT, 0, st>>>(*s);
+        const auto kern = seq_kernel<CPLX, DATA>;
+        LRB_LAUNCH(kern, (unsigned)blocks, SEQ_NT, st, *s);
         break;
     }
     case LRB_CUDA_UL: {
         const int cw = group_width(s->D);
         const int64_t gpb = (s->D + cw - 1) / cw;
-        ul_kernel<CPLX, DATA><<<(unsigned)(s->B * gpb), UL_NT, 0, st>>>(*s, cw, gpb);
+        const auto kern = ul_kernel<CPLX, DATA>;
+        LRB_LAUNCH(kern, (unsigned)(s->B * gpb), UL_NT, st, *s, cw, gpb);
         break;
     }
     case LRB_CUDA_CHUNKED: {
@@ -399,7 +402,8 @@ template <bool CPLX, bool DATA> int launch(const lrb_cuda_scan *s, lrb_cuda_algo
         if (LRB_CUDA_CHECK(cudaMemsetAsync(work, 0, 256 + align256((size_t)(g.G * g.K) * sizeof(int)), st)))
             return LRB_CUDA_EDEVICE;
         (void)bytes;
-        chunked_kernel<CPLX, DATA><<<(unsigned)(g.G * g.K), CH_NT, 0, st>>>(*s, g, w);
+        const auto kern = chunked_kernel<CPLX, DATA>;
+        LRB_LAUNCH(kern, (unsigned)(g.G * g.K), CH_NT, st, *s, g, w);
         break;
     }
     default:

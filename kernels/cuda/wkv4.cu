@@ -19,6 +19,7 @@
  * pp = −1e38): ∘ returns the other side for it, so −1e38 − (−1e38) is never formed (as reference/wkv4.c).
  */
 #include "lrb_cuda.h"
+#include "launch.cuh"
 #include "lookback.cuh"
 
 #include <cuda_runtime.h>
@@ -304,7 +305,7 @@ extern "C" int lrb_cuda_wkv4_launch(const lrb_cuda_wkv4 *a, lrb_cuda_algo algo, 
         const int64_t blocks = (a->B * a->C + SEQ_NT - 1) / SEQ_NT;
         if (blocks > 0x7fffffff)
             return LRB_CUDA_EINVAL;
-        wkv_seq_kernel<<<(unsigned)blocks, SEQ_NT, 0, stream>>>(*a);
+        LRB_LAUNCH(wkv_seq_kernel, (unsigned)blocks, SEQ_NT, stream, *a);
     } else if (algo == LRB_CUDA_CHUNKED) {
         const geo g = geometry(a);
         if (!work || g.G * g.K > 0x7fffffff)
@@ -313,7 +314,7 @@ extern "C" int lrb_cuda_wkv4_launch(const lrb_cuda_wkv4 *a, lrb_cuda_algo algo, 
         ws_bytes(g, &w, (char *)work);
         if (LRB_CUDA_CHECK(cudaMemsetAsync(work, 0, 256 + align256((size_t)(g.G * g.K) * sizeof(int)), stream)))
             return LRB_CUDA_EDEVICE;
-        wkv_chunked_kernel<<<(unsigned)(g.G * g.K), CH_NT, 0, stream>>>(*a, g, w);
+        LRB_LAUNCH(wkv_chunked_kernel, (unsigned)(g.G * g.K), CH_NT, stream, *a, g, w);
     } else {
         return LRB_CUDA_EINVAL;
     }
