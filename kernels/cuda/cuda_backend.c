@@ -160,7 +160,7 @@ static int run_stage(const char *stage, stage_fn fn, const void *args, lrb_cuda_
     if (LRB_CUDA_CHECK(cudaEventCreate(&e0)))
         return LRB_EDEVICE;
     if (LRB_CUDA_CHECK(cudaEventCreate(&e1))) {
-        cudaEventDestroy(e0);
+        LRB_CUDA_CHECK(cudaEventDestroy(e0));
         return LRB_EDEVICE;
     }
     for (int64_t i = 0; i < timing.n && rc == LRB_OK; i++) {
