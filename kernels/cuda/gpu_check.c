@@ -5,8 +5,9 @@
  * (lrb check's comparison, outputs NaN-poisoned before each call), and every fresh-random kernel check of
  * cuda_selfcheck.c (poisoned outputs and gap columns, final states, run-to-run identical bits).
  *
- * usage: lrb_gpu_check [--quick] [--golden DIR] [--cases FILE]
- * --quick keeps the random checks to shapes of at most 65 536 elements (for compute-sanitizer runs).
+ * usage: lrb_gpu_check [--quick | --max-elems N] [--golden DIR] [--cases FILE]
+ * --quick keeps the random checks to shapes of at most 65 536 elements (for compute-sanitizer runs),
+ * --max-elems to N (the CPU emulation of tests/cuda_emu).
  * exit: 0 every row passed; 1 a row failed; 2 usage error, unreadable golden set or no CUDA device.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -18,6 +19,7 @@
 #include "registry.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifndef LRB_GOLDEN_DIR
@@ -38,15 +40,17 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             max_elems = 65536;
+        else if (i + 1 < argc && !strcmp(argv[i], "--max-elems") && atoll(argv[i + 1]) > 0)
+            max_elems = atoll(argv[++i]);
         else if (i + 1 < argc && !strcmp(argv[i], "--golden"))
             golden = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--cases"))
             cases_path = argv[++i];
         else {
-            fprintf(
-                stderr,
-                "lrb_gpu_check: unknown argument %s (usage: lrb_gpu_check [--quick] [--golden DIR] [--cases FILE])\n",
-                argv[i]);
+            fprintf(stderr,
+                    "lrb_gpu_check: unknown argument %s (usage: lrb_gpu_check [--quick | --max-elems N] [--golden DIR] "
+                    "[--cases FILE])\n",
+                    argv[i]);
             return 2;
         }
     }

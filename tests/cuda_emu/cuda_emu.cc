@@ -1,9 +1,10 @@
 /*
- * cuda_emu.cc — lrb_cuda_emu_tests: lrb's CUDA kernels (kernels/cuda/scan.cu, wkv4.cu, compiled as host C++
- * against the emulation headers of this directory) run on the CPU under an emulation of the CUDA execution
- * model, and the fresh-random checks of kernels/cuda/cuda_selfcheck.c judge them. It runs on every build
- * machine, GPU or not, so the kernels' index arithmetic, tiling, Hillis–Steele and Upper/Lower levels,
- * look-back and WKV-4 operator are checked in CI; it is not a GPU: blocks run one after another, each on
+ * cuda_emu.cc — the CPU emulation of the CUDA execution model behind lrb_cuda_emu: lrb_gpu_check
+ * (kernels/cuda/gpu_check.c) built with the whole CUDA backend — kernels (scan.cu, wkv4.cu compiled as host
+ * C++ against the headers of this directory), staging and timing (cuda_backend.c), the registry's cuda
+ * variants — on this emulated runtime. So on every build machine, GPU or not, CI checks the kernels' index
+ * arithmetic, tiling, Hillis–Steele and Upper/Lower levels, look-back and WKV-4 operator on fresh random data,
+ * and every cuda variant, staging included, on the golden set. It is not a GPU: blocks run one after another, each on
  * blockDim.x host threads that meet at real barriers for __syncthreads and __syncwarp, "device" memory is
  * host memory, and the arithmetic is the host's (without the GPU's FMA contraction choices). So the
  * look-back always finds its predecessor's prefix published, and timing, memory-model and occupancy
@@ -11,9 +12,8 @@
  */
 #include "cuda_runtime.h"
 
-#include "cuda_selfcheck.h"
-
 #include <barrier>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -106,6 +106,88 @@ cudaError_t cudaDeviceSynchronize(void)
 {
     return cudaSuccess;
 }
+cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, enum cudaMemcpyKind, cudaStream_t)
+{
+    memcpy(dst, src, bytes);
+    return cudaSuccess;
+}
+cudaError_t cudaMemcpy2DAsync(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height,
+                              enum cudaMemcpyKind, cudaStream_t)
+{
+    if (width > dpitch || width > spitch)
+        return 11; /* cudaErrorInvalidValue, as the runtime answers */
+    for (size_t r = 0; r < height; r++)
+        memcpy((char *)dst + r * dpitch, (const char *)src + r * spitch, width);
+    return cudaSuccess;
+}
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned)
+{
+    *s = nullptr;
+    return cudaSuccess;
+}
+cudaError_t cudaStreamSynchronize(cudaStream_t)
+{
+    return cudaSuccess;
+}
+/* events: a host clock reading each */
+cudaError_t cudaEventCreate(cudaEvent_t *e)
+{
+    *e = new double(0.0);
+    return cudaSuccess;
+}
+cudaError_t cudaEventDestroy(cudaEvent_t e)
+{
+    delete (double *)e;
+    return cudaSuccess;
+}
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t)
+{
+    *(double *)e = (double)std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+    return cudaSuccess;
+}
+cudaError_t cudaEventSynchronize(cudaEvent_t)
+{
+    return cudaSuccess;
+}
+cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t e0, cudaEvent_t e1)
+{
+    *ms = (float)((*(double *)e1 - *(double *)e0) * 1e-6);
+    return cudaSuccess;
+}
+cudaError_t cudaGetDeviceCount(int *n)
+{
+    *n = 1;
+    return cudaSuccess;
+}
+cudaError_t cudaGetDevice(int *d)
+{
+    *d = 0;
+    return cudaSuccess;
+}
+cudaError_t cudaDeviceGetAttribute(int *v, enum cudaDeviceAttr, int)
+{
+    *v = 1 << 20; /* a small L2, so that a flush stays cheap */
+    return cudaSuccess;
+}
+cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *p, int)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "CPU emulation of the CUDA execution model");
+    p->l2CacheSize = 1 << 20;
+    return cudaSuccess;
+}
+cudaError_t cudaDriverGetVersion(int *v)
+{
+    *v = 0;
+    return cudaSuccess;
+}
+cudaError_t cudaRuntimeGetVersion(int *v)
+{
+    *v = 0;
+    return cudaSuccess;
+}
 cudaError_t cudaGetLastError(void)
 {
     return cudaSuccess;
@@ -118,37 +200,4 @@ const char *cudaGetErrorString(cudaError_t)
 {
     return "error in the CUDA emulation";
 }
-int lrb_cuda_check_(int err, const char *call, const char *file, int line)
-{
-    if (err == cudaSuccess)
-        return 0;
-    fprintf(stderr, "lrb: CUDA error %d in %s at %s:%d (emulation)\n", err, call, file, line);
-    return 1;
-}
-
 } // extern "C"
-
-/* ---- main ---------------------------------------------------------------------------------------------- */
-
-namespace
-{
-
-int rows_seen, rows_failed;
-
-void print_row(const lrb_gpu_check_row *r, void *)
-{
-    rows_seen++;
-    rows_failed += !r->ok;
-    printf("%-62s %10.3e %9.1e %9lld %5lld %5s  %s\n", r->what, r->err, r->tol, r->nonfinite, r->gap_written,
-           r->deterministic ? "yes" : "NO", r->ok ? "PASS" : "FAIL");
-}
-
-} // namespace
-
-int main()
-{
-    /* shapes of at most 50 000 elements: an emulated block of 1024 threads costs milliseconds per barrier */
-    const int rc = lrb_gpu_selfcheck(50000, print_row, nullptr);
-    printf("cuda emulation: %d rows, %d failed%s\n", rows_seen, rows_failed, rc < 0 ? ", a call failed" : "");
-    return (rc == 0 && rows_seen > 0 && rows_failed == 0) ? 0 : 1;
-}
