@@ -50,6 +50,18 @@ typedef struct lrb_brwkv_params {
     const float *nu_log, *gamma_log;
 } lrb_brwkv_params;
 
+/* The γ scale of slru and lru, h_t = γ ⊙ s_t, as the post-pass of lrb_scan_fused: rows r0 .. r0 + n − 1
+ * of the scanned buffer z (row stride ld), in `parts` blocks of U columns (1: real; 2: real and
+ * imaginary parts, which γ, being real, scales alike). */
+typedef struct lrb_gamma_rows {
+    const lrb_ops *ops;
+    float *z;
+    int64_t U, ld;
+    int parts;
+    const float *gamma;
+} lrb_gamma_rows;
+void lrb_gamma_rows_fn(void *ctx, int64_t r0, int64_t n);
+
 int lrb_slru_forward(const lrb_ops *ops, const lrb_slru_params *p, int64_t B, int64_t L, const float *x, float *y,
                      const float *s0, float *s_last, lrb_algo algo, int64_t chunk);
 int lrb_lru_forward(const lrb_ops *ops, const lrb_lru_params *p, int64_t B, int64_t L, const float *x, float *y,

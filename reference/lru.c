@@ -22,22 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct lru_rows {
-    const lrb_ops *ops;
-    float *z;
-    int64_t U;
-    const float *gamma;
-} lru_rows;
-
-/* h_t = γ ⊙ s_t on the scanned rows; γ is real: it scales the real and the imaginary part alike. */
-static void lru_gamma_rows(void *vctx, int64_t r0, int64_t n)
-{
-    const lru_rows *c = vctx;
-    float *z = c->z + r0 * 2 * c->U;
-    c->ops->scale_cols(z, n, c->U, 2 * c->U, c->gamma);
-    c->ops->scale_cols(z + c->U, n, c->U, 2 * c->U, c->gamma);
-}
-
 int lrb_lru_forward(const lrb_ops *ops, const lrb_lru_params *p, int64_t B, int64_t L, const float *x, float *y,
                     const float *s0, float *s_last, lrb_algo algo, int64_t chunk)
 {
@@ -95,8 +79,8 @@ int lrb_lru_forward(const lrb_ops *ops, const lrb_lru_params *p, int64_t B, int6
         .h_last = hl,
         .chunk = chunk,
     };
-    const lru_rows gain = {ops, z, U, gamma};
-    int rc = lrb_scan_fused(ops, &sa, 1, algo, NULL, lru_gamma_rows, (void *)&gain, W * (int64_t)sizeof(float));
+    const lrb_gamma_rows gain = {ops, z, U, W, 2, gamma};
+    int rc = lrb_scan_fused(ops, &sa, 1, algo, NULL, lrb_gamma_rows_fn, (void *)&gain, W * (int64_t)sizeof(float));
     if (rc == LRB_OK) {
         ops->dense_rows(z, B * L, W, W, p->wo, p->bo, H, y, H);
         if (s_last)

@@ -18,18 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct slru_rows {
-    const lrb_ops *ops;
-    float *z;
-    int64_t U;
-    const float *gamma;
-} slru_rows;
-
-/* h_t = γ ⊙ s_t on the scanned rows */
-static void slru_gamma_rows(void *vctx, int64_t r0, int64_t n)
+void lrb_gamma_rows_fn(void *vctx, int64_t r0, int64_t n)
 {
-    const slru_rows *c = vctx;
-    c->ops->scale_cols(c->z + r0 * c->U, n, c->U, c->U, c->gamma);
+    const lrb_gamma_rows *c = vctx;
+    for (int p = 0; p < c->parts; p++)
+        c->ops->scale_cols(c->z + r0 * c->ld + p * c->U, n, c->U, c->ld, c->gamma);
 }
 
 int lrb_slru_forward(const lrb_ops *ops, const lrb_slru_params *p, int64_t B, int64_t L, const float *x, float *y,
@@ -71,8 +64,8 @@ int lrb_slru_forward(const lrb_ops *ops, const lrb_slru_params *p, int64_t B, in
         .chunk = chunk,
     };
     /* γ after the scan, as bojone does (equal to scaling the input, by linearity, but not bitwise). */
-    const slru_rows gain = {ops, z, U, gamma};
-    int rc = lrb_scan_fused(ops, &sa, 0, algo, NULL, slru_gamma_rows, (void *)&gain, U * (int64_t)sizeof(float));
+    const lrb_gamma_rows gain = {ops, z, U, U, 1, gamma};
+    int rc = lrb_scan_fused(ops, &sa, 0, algo, NULL, lrb_gamma_rows_fn, (void *)&gain, U * (int64_t)sizeof(float));
     if (rc == LRB_OK) {
         ops->dense_rows(z, B * L, U, U, p->wo, p->bo, H, y, H);
         if (s_last)
