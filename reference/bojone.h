@@ -54,7 +54,6 @@ typedef struct lrb_brwkv_params {
  * of the scanned buffer z (row stride ld), in `parts` blocks of U columns (1: real; 2: real and
  * imaginary parts, which γ, being real, scales alike). */
 typedef struct lrb_gamma_rows {
-    const lrb_ops *ops;
     float *z;
     int64_t U, ld;
     int parts;

@@ -36,8 +36,6 @@ typedef struct lrb_ops {
     void (*exp_n)(const float *x, float *y, int64_t n);
     void (*sigmoid_n)(const float *x, float *y, int64_t n);
     void (*tanh_n)(const float *x, float *y, int64_t n);
-    /* z[r·ld + j] = z[r·ld + j]·g[j] for r < rows, j < n (a per-channel gain, e.g. LRU's γ) */
-    void (*scale_cols)(float *z, int64_t rows, int64_t n, int64_t ld, const float *g);
     /* Calls fn on row ranges that together cover rows 0 .. rows − 1, each row once, in any order and on
      * any thread (the reference: one call for all rows). Only for row-wise work, whose result for a
      * row does not depend on how the rows are grouped. */

@@ -79,7 +79,7 @@ int lrb_lru_forward(const lrb_ops *ops, const lrb_lru_params *p, int64_t B, int6
         .h_last = hl,
         .chunk = chunk,
     };
-    const lrb_gamma_rows gain = {ops, z, U, W, 2, gamma};
+    const lrb_gamma_rows gain = {z, U, W, 2, gamma};
     int rc = lrb_scan_fused(ops, &sa, 1, algo, NULL, lrb_gamma_rows_fn, (void *)&gain, W * (int64_t)sizeof(float));
     if (rc == LRB_OK) {
         ops->dense_rows(z, B * L, W, W, p->wo, p->bo, H, y, H);

@@ -28,13 +28,6 @@ static void ref_tanh_n(const float *x, float *y, int64_t n)
         y[i] = lrb_tanhf(x[i]);
 }
 
-static void ref_scale_cols(float *z, int64_t rows, int64_t n, int64_t ld, const float *g)
-{
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t j = 0; j < n; j++)
-            z[r * ld + j] *= g[j];
-}
-
 static void ref_for_rows(int64_t rows, lrb_rows_fn fn, void *ctx)
 {
     if (rows > 0)
@@ -63,7 +56,6 @@ const lrb_ops lrb_ref_ops = {
     .exp_n = ref_exp_n,
     .sigmoid_n = ref_sigmoid_n,
     .tanh_n = ref_tanh_n,
-    .scale_cols = ref_scale_cols,
     .for_rows = ref_for_rows,
     .tile_bytes = LRB_FUSED_TILE_BYTES,
     .scratch_alloc = ref_scratch_alloc,

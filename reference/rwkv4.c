@@ -63,7 +63,6 @@ static int channelmix_params_ok(const channelmix_params *p)
     return p->mix_k && p->mix_r && p->wk && p->wr && p->wv;
 }
 
-/* Time-mix of a (B, L, C) into y (B, L, C); y must not overlap a. */
 /* Row-wise steps, run through ops->for_rows (rows are independent, so on any thread and in one pass). */
 typedef struct rows_ctx {
     const lrb_ops *ops;
@@ -94,6 +93,7 @@ static void relu_sq_rows(void *vctx, int64_t r0, int64_t n)
     }
 }
 
+/* Time-mix of a (B, L, C) into y (B, L, C); y must not overlap a. */
 static int timemix(const lrb_ops *ops, const timemix_params *p, int64_t B, int64_t L, int64_t C, const float *a,
                    float *y, const att_state *st, lrb_algo algo, int64_t chunk)
 {

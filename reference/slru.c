@@ -21,8 +21,12 @@
 void lrb_gamma_rows_fn(void *vctx, int64_t r0, int64_t n)
 {
     const lrb_gamma_rows *c = vctx;
-    for (int p = 0; p < c->parts; p++)
-        c->ops->scale_cols(c->z + r0 * c->ld + p * c->U, n, c->U, c->ld, c->gamma);
+    for (int64_t r = r0; r < r0 + n; r++)
+        for (int p = 0; p < c->parts; p++) {
+            float *zp = c->z + r * c->ld + p * c->U;
+            for (int64_t j = 0; j < c->U; j++)
+                zp[j] *= c->gamma[j];
+        }
 }
 
 int lrb_slru_forward(const lrb_ops *ops, const lrb_slru_params *p, int64_t B, int64_t L, const float *x, float *y,
@@ -64,7 +68,7 @@ int lrb_slru_forward(const lrb_ops *ops, const lrb_slru_params *p, int64_t B, in
         .chunk = chunk,
     };
     /* γ after the scan, as bojone does (equal to scaling the input, by linearity, but not bitwise). */
-    const lrb_gamma_rows gain = {ops, z, U, U, 1, gamma};
+    const lrb_gamma_rows gain = {z, U, U, 1, gamma};
     int rc = lrb_scan_fused(ops, &sa, 0, algo, NULL, lrb_gamma_rows_fn, (void *)&gain, U * (int64_t)sizeof(float));
     if (rc == LRB_OK) {
         ops->dense_rows(z, B * L, U, U, p->wo, p->bo, H, y, H);

@@ -72,33 +72,6 @@ static void simd_scratch_free(float *p)
     pthread_mutex_unlock(&slots_mu);
 }
 
-/* scale_cols: bandwidth-bound, so threads over row blocks (64 rows each, fixed) and the compiler's
- * baseline vectorisation suffice; each element is one multiply, as in the reference. */
-typedef struct scale_job {
-    float *z;
-    int64_t rows, n, ld;
-    const float *g;
-} scale_job;
-
-#define SCALE_ROWS 64
-
-static void scale_task(void *ctx, int64_t t)
-{
-    const scale_job *j = ctx;
-    const int64_t r1 = (t + 1) * SCALE_ROWS < j->rows ? (t + 1) * SCALE_ROWS : j->rows;
-    for (int64_t r = t * SCALE_ROWS; r < r1; r++) {
-        float *zr = j->z + r * j->ld;
-        for (int64_t c = 0; c < j->n; c++)
-            zr[c] *= j->g[c];
-    }
-}
-
-static void simd_scale_cols(float *z, int64_t rows, int64_t n, int64_t ld, const float *g)
-{
-    scale_job j = {z, rows, n, ld, g};
-    lrb_cpu_parallel_for((rows + SCALE_ROWS - 1) / SCALE_ROWS, scale_task, &j);
-}
-
 /* for_rows: fixed blocks of rows, one task each; the grouping cannot change a result (lrb_ops.h). */
 typedef struct rows_job {
     lrb_rows_fn fn;
@@ -133,7 +106,6 @@ const lrb_ops lrb_simd_ops = {
     .exp_n = lrb_simd_exp_n,
     .sigmoid_n = lrb_simd_sigmoid_n,
     .tanh_n = lrb_simd_tanh_n,
-    .scale_cols = simd_scale_cols,
     .for_rows = simd_for_rows,
     .tile_bytes = LRB_FUSED_TILE_BYTES,
     .scratch_alloc = simd_scratch_alloc,
