@@ -57,6 +57,25 @@ inline tile_geo make_geo(int64_t B, int64_t L, int64_t D, int nt, int items)
     return g;
 }
 
+/* The workspace of a look-back, by byte offsets from its (256-aligned) start: the tile counter, one flag
+ * per tile, the aggregates and the prefixes (agg_bytes, pre_bytes in all), each part 256-aligned. Before a
+ * launch the first `reset` bytes (counter and flags) must be zero; aggregates and prefixes are written
+ * before they are read. */
+struct ws_layout {
+    size_t flags, agg, pre, total, reset;
+};
+
+inline ws_layout lookback_layout(int64_t tiles, size_t agg_bytes, size_t pre_bytes)
+{
+    ws_layout lo;
+    lo.flags = 256;
+    lo.reset = lo.flags + align256((size_t)tiles * sizeof(int));
+    lo.agg = lo.reset;
+    lo.pre = lo.agg + align256(agg_bytes);
+    lo.total = lo.pre + align256(pre_bytes);
+    return lo;
+}
+
 /* The lanes 0 .. cw − 1 of warp 0, which run the look-back (one per channel). */
 __device__ __forceinline__ unsigned lanes(int cw)
 {

@@ -353,20 +353,11 @@ chunk_geo chunk_geometry(const lrb_cuda_scan *s)
     return make_geo(s->B, s->L, s->D, CH_NT, CH_ITEMS);
 }
 
-/* workspace layout: counter | flags (G·K ints) | agg (G·K·cw·2·NV) | pre (G·K·cw·NV) */
-size_t chunk_ws_bytes(const lrb_cuda_scan *s, chunk_geo g, chunk_ws *w, char *base)
+/* the look-back workspace: per tile and channel, agg holds A and B (2·NV floats), pre the state (NV) */
+ws_layout chunk_ws_layout(const lrb_cuda_scan *s, chunk_geo g)
 {
     const size_t nt = (size_t)(g.G * g.K), nv = s->cplx ? 2 : 1;
-    const size_t o_flags = 256, o_agg = o_flags + align256(nt * sizeof(int));
-    const size_t o_pre = o_agg + align256(nt * g.cw * 2 * nv * sizeof(float));
-    const size_t total = o_pre + align256(nt * g.cw * nv * sizeof(float));
-    if (w && base) {
-        w->counter = (int *)base;
-        w->flags = (int *)(base + o_flags);
-        w->agg = (float *)(base + o_agg);
-        w->pre = (float *)(base + o_pre);
-    }
-    return total;
+    return lookback_layout(g.G * g.K, nt * g.cw * 2 * nv * sizeof(float), nt * g.cw * nv * sizeof(float));
 }
 
 int args_ok(const lrb_cuda_scan *s)
@@ -396,12 +387,11 @@ template <bool CPLX, bool DATA> int launch(const lrb_cuda_scan *s, lrb_cuda_algo
     }
     case LRB_CUDA_CHUNKED: {
         const chunk_geo g = chunk_geometry(s);
-        chunk_ws w;
-        const size_t bytes = chunk_ws_bytes(s, g, &w, (char *)work);
-        /* the counter and the flags start at zero; agg and pre are written before they are read */
-        if (LRB_CUDA_CHECK(cudaMemsetAsync(work, 0, 256 + align256((size_t)(g.G * g.K) * sizeof(int)), st)))
+        const ws_layout lo = chunk_ws_layout(s, g);
+        char *base = (char *)work;
+        const chunk_ws w = {(int *)base, (int *)(base + lo.flags), (float *)(base + lo.agg), (float *)(base + lo.pre)};
+        if (LRB_CUDA_CHECK(cudaMemsetAsync(work, 0, lo.reset, st)))
             return LRB_CUDA_EDEVICE;
-        (void)bytes;
         const auto kern = chunked_kernel<CPLX, DATA>;
         LRB_LAUNCH(kern, (unsigned)(g.G * g.K), CH_NT, st, *s, g, w);
         break;
@@ -418,7 +408,7 @@ extern "C" size_t lrb_cuda_scan_workspace(const lrb_cuda_scan *s, lrb_cuda_algo 
 {
     if (algo != LRB_CUDA_CHUNKED || !args_ok(s))
         return 0;
-    return chunk_ws_bytes(s, chunk_geometry(s), nullptr, nullptr);
+    return chunk_ws_layout(s, chunk_geometry(s)).total;
 }
 
 extern "C" int lrb_cuda_scan_launch(const lrb_cuda_scan *s, lrb_cuda_algo algo, void *work, cudaStream_t stream)

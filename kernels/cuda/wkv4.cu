@@ -267,20 +267,11 @@ geo geometry(const lrb_cuda_wkv4 *a)
     return make_geo(a->B, a->L, a->C, CH_NT, CH_ITEMS);
 }
 
-/* counter | flags (G·K ints) | agg (G·K·cw float4) | pre (G·K·cw float4) */
-size_t ws_bytes(geo g, ws *w, char *base)
+/* the look-back workspace: one float4 per tile and channel each for agg and pre */
+ws_layout wkv_ws_layout(geo g)
 {
-    const size_t nt = (size_t)(g.G * g.K);
-    const size_t o_flags = 256, o_agg = o_flags + align256(nt * sizeof(int));
-    const size_t o_pre = o_agg + align256(nt * g.cw * sizeof(float4));
-    const size_t total = o_pre + align256(nt * g.cw * sizeof(float4));
-    if (w && base) {
-        w->counter = (int *)base;
-        w->flags = (int *)(base + o_flags);
-        w->agg = (float4 *)(base + o_agg);
-        w->pre = (float4 *)(base + o_pre);
-    }
-    return total;
+    const size_t n = (size_t)(g.G * g.K) * g.cw * sizeof(float4);
+    return lookback_layout(g.G * g.K, n, n);
 }
 
 int args_ok(const lrb_cuda_wkv4 *a)
@@ -294,7 +285,7 @@ extern "C" size_t lrb_cuda_wkv4_workspace(const lrb_cuda_wkv4 *a, lrb_cuda_algo 
 {
     if (algo != LRB_CUDA_CHUNKED || !args_ok(a))
         return 0;
-    return ws_bytes(geometry(a), nullptr, nullptr);
+    return wkv_ws_layout(geometry(a)).total;
 }
 
 extern "C" int lrb_cuda_wkv4_launch(const lrb_cuda_wkv4 *a, lrb_cuda_algo algo, void *work, cudaStream_t stream)
@@ -310,9 +301,10 @@ extern "C" int lrb_cuda_wkv4_launch(const lrb_cuda_wkv4 *a, lrb_cuda_algo algo, 
         const geo g = geometry(a);
         if (!work || g.G * g.K > 0x7fffffff)
             return LRB_CUDA_EINVAL;
-        ws w;
-        ws_bytes(g, &w, (char *)work);
-        if (LRB_CUDA_CHECK(cudaMemsetAsync(work, 0, 256 + align256((size_t)(g.G * g.K) * sizeof(int)), stream)))
+        const ws_layout lo = wkv_ws_layout(g);
+        char *base = (char *)work;
+        const ws w = {(int *)base, (int *)(base + lo.flags), (float4 *)(base + lo.agg), (float4 *)(base + lo.pre)};
+        if (LRB_CUDA_CHECK(cudaMemsetAsync(work, 0, lo.reset, stream)))
             return LRB_CUDA_EDEVICE;
         LRB_LAUNCH(wkv_chunked_kernel, (unsigned)(g.G * g.K), CH_NT, stream, *a, g, w);
     } else {
