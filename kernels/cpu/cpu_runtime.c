@@ -192,12 +192,11 @@ typedef struct pool {
     pthread_mutex_t mu;
     pthread_cond_t wake, done;
     pthread_t *tid;
-    int nworkers;
     int running;       /* workers started */
     atomic_uint gen;   /* region generation; its increment publishes fn, ctx, ntasks */
     atomic_int active; /* workers still inside the current region */
     atomic_int quit;
-    int sleeping_caller;
+    int sleeping_caller; /* the caller waits on `done` (under mu): the last worker out signals it */
     lrb_task_fn fn;
     void *ctx;
     int64_t ntasks;
