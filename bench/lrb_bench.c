@@ -10,7 +10,9 @@
  * NaN-poisoned outputs and is compared with the layer's scalar sequential reference on the same inputs.
  *
  * lrb flags (stripped before Google Benchmark parses the rest; only the --lrb-x=value form):
- *   --lrb-sweep=ci|full        element cap of an instance's largest tensor: 2^21 (ci, default) or 2^26
+ *   --lrb-sweep=ci|full|gpu    element cap of an instance's largest tensor: 2^21 (ci, default), 2^26 (full),
+ *                              or gpu: 2^26, and 2^30 for the families limited to backends=cuda (the sizes
+ *                              of the GPU targets; ci/gpu_run.sh; a GPU with ≥ 40 GB, a host with ≥ 64 GB)
  *   --lrb-profile              profile mode: warm-up, then exactly one call per selected instance inside
  *                              NVTX ranges (domain lrb, range <layer>.<backend>.<algorithm>, nested shape
  *                              range L<L>.B<B>.D<D>); no timing loop
@@ -117,6 +119,9 @@ static int parse_lrb_flags(int argc, char **argv)
         } else if (IS("--lrb-sweep") && v && !strcmp(v, "full")) {
             opt.cap = (int64_t)1 << 26;
             opt.sweep = "full";
+        } else if (IS("--lrb-sweep") && v && !strcmp(v, "gpu")) {
+            opt.cap = (int64_t)1 << 26;
+            opt.sweep = "gpu";
         } else if (IS("--lrb-profile") && !v) {
             opt.profile = 1;
         } else if (IS("--lrb-filter") && v) {
@@ -153,7 +158,7 @@ static int parse_lrb_flags(int argc, char **argv)
         } else {
             fprintf(
                 stderr,
-                "lrb_bench: %s: unknown or malformed lrb flag (expected --lrb-sweep=ci|full, --lrb-profile, "
+                "lrb_bench: %s: unknown or malformed lrb flag (expected --lrb-sweep=ci|full|gpu, --lrb-profile, "
                 "--lrb-filter=REGEX, --lrb-warmup=N, --lrb-fixed-iterations=N, --lrb-golden=DIR, "
                 "--lrb-no-golden-gate, --lrb-manual-time, --lrb-cold-cache, --lrb-isa=NAME, --lrb-threads=N[,N...])\n",
                 a);
@@ -354,8 +359,9 @@ static int backend_selected(const lrb_case *c, const lrb_variant *v)
 }
 
 /* The variant whose results the first call of an instance is compared with: the layer's scalar sequential
- * reference, or, in a family that excludes the reference (shapes where it would take minutes), the first
- * seq/direct variant of a selected backend, which the golden gate has shown bit-identical to it. */
+ * reference, or, in a family that excludes the reference (shapes where it would take minutes), the layer's
+ * simd seq/direct variant, which the golden gate has shown bit-identical to it (also for the cuda families,
+ * whose own seq variant is not: a GPU is checked against the CPU). */
 static const lrb_variant *check_reference(const family *f)
 {
     const lrb_variant *ref = lrb_variant_default(f->v->layer);
@@ -364,7 +370,7 @@ static const lrb_variant *check_reference(const family *f)
     for (int i = 0; i < lrb_num_variants; i++) {
         const lrb_variant *v = &lrb_variants[i];
         if (strcmp(v->layer, f->v->layer) == 0 && (v->algo == LRB_SEQ || v->algo == LRB_DIRECT) &&
-            backend_selected(f->c, v))
+            strcmp(v->backend, "simd") == 0)
             return v;
     }
     return ref;
@@ -507,8 +513,9 @@ static double now_s(void)
 }
 
 /* Wall-clock time of n calls, each after an (untimed) cache flush when asked. */
-static int cpu_timed(const lrb_variant *v, const lrb_call *call, int64_t n, int flush, double *seconds)
+static int cpu_timed(const lrb_variant *v, const lrb_call *call, int64_t n, int flush, double *seconds, double *bytes)
 {
+    *bytes = 0; /* the whole call */
     double total = 0;
     for (int64_t i = 0; i < n; i++) {
         if (flush) {
@@ -578,13 +585,14 @@ static void bench_body(gb_state *st, void *user)
     if (f->threads > 0)
         lrb_cpu_set_threads(f->threads);
     lrb_timed_fn timed = timer_of(f);
+    double stage_bytes = 0; /* set by a GPU variant's hook: the bytes of the stages it timed */
     if (timed) {
         /* GPU variants: batches of launches per staged call (the hook copies the operands to the device once
          * per call, outside the timing), so that copies do not dominate the wall time of the sweep */
         const int64_t batch = strcmp(v->backend, "cuda") == 0 ? GPU_BATCH : 1;
         while (gb_keep_running_batch(st, batch)) {
             double sec = 0;
-            int rc = timed(v, &b.call, batch, opt.cold_cache, &sec);
+            int rc = timed(v, &b.call, batch, opt.cold_cache, &sec, &stage_bytes);
             if (rc) {
                 lrb_bundle_free(&b);
                 gb_skip_with_error(st, "the timed call failed");
@@ -604,22 +612,27 @@ static void bench_body(gb_state *st, void *user)
     lrb_cx_shape_from_cfg(&b.cfg, &sh);
     lrb_cx_compute(&sh, &cx);
     int64_t iters = gb_iterations(st), tokens = in->B * in->L;
+    /* a GPU variant's time is that of its GPU stages, so its bytes are theirs (for scan and wkv4 the same
+     * as the layer's bytes_min; for a layer, its scan stage's without the CPU projections) */
+    const double bytes = stage_bytes > 0 ? stage_bytes : (double)cx.bytes_min;
     gb_set_items_processed(st, iters * tokens);
-    gb_set_bytes_processed(st, iters * cx.bytes_min);
+    gb_set_bytes_processed(st, (int64_t)((double)iters * bytes));
     /* rate counters are divided by the measured time: bytes/s ÷ the roofline's bytes/s (the triad on the
      * CPU, the device-to-device copy on a GPU) */
     if (roof_gbs[1][0] > 0 && roof_bytes_per_s(f) > 0)
-        gb_counter(st, "roofline_frac", (double)cx.bytes_min * (double)iters / roof_bytes_per_s(f), GB_COUNTER_RATE);
+        gb_counter(st, "roofline_frac", bytes * (double)iters / roof_bytes_per_s(f), GB_COUNTER_RATE);
     gb_counter(st, "mac_per_s", (double)cx.macs_total, GB_COUNTER_ITERATION_INVARIANT | GB_COUNTER_RATE);
     gb_counter(st, "params", (double)cx.params, GB_COUNTER_DEFAULT);
     gb_counter(st, "macs_dense", (double)cx.macs_dense, GB_COUNTER_DEFAULT);
     gb_counter(st, "macs_total", (double)cx.macs_total, GB_COUNTER_DEFAULT);
     gb_counter(st, "tokens", (double)tokens, GB_COUNTER_DEFAULT);
-    gb_counter(st, "bytes_min", (double)cx.bytes_min, GB_COUNTER_DEFAULT);
+    gb_counter(st, "bytes_min", bytes, GB_COUNTER_DEFAULT);
     char label[160];
     if (f->threads > 0)
         snprintf(label, sizeof label, "layer=%s variant=%s threads=%d isa=%s", v->layer, v->name, f->threads,
                  lrb_isa_name(lrb_cpu_isa()));
+    else if (stage_bytes > 0)
+        snprintf(label, sizeof label, "layer=%s variant=%s timed=gpu_stages", v->layer, v->name);
     else
         snprintf(label, sizeof label, "layer=%s variant=%s", v->layer, v->name);
     gb_set_label(st, label);
@@ -645,13 +658,10 @@ static int register_all(const lrb_case_table *t)
         if (!nBD)
             BDs[nBD++] = 0;
         const char *fname = strncmp(c->name, "bench/", 6) == 0 ? c->name + 6 : c->name;
+        const int64_t cap = !strcmp(opt.sweep, "gpu") && !strcmp(c->backends, "cuda") ? (int64_t)1 << 30 : opt.cap;
         for (int vi = 0; vi < lrb_num_variants; vi++) {
             const lrb_variant *v = &lrb_variants[vi];
             if (strcmp(v->layer, l->name) != 0 || !lrb_variant_supports(v, &c->cfg) || !backend_selected(c, v))
-                continue;
-            /* a cuda variant without a device timer (a layer whose projections run on the CPU) is checked
-             * for conformance only: timing it would time PCIe copies and the CPU */
-            if (strcmp(v->backend, "cuda") == 0 && !v->timed)
                 continue;
             /* instruction counting (callgrind) is for CPU kernels, and CUDA must never run under valgrind:
              * there the cuda variants are not even probed */
@@ -686,7 +696,7 @@ static int register_all(const lrb_case_table *t)
                             in.F = lrb_cfg_int(&c->cfg, "F");
                         lrb_cfg cfg;
                         instance_cfg(&in, &cfg);
-                        if (largest_tensor(&cfg) > opt.cap)
+                        if (largest_tensor(&cfg) > cap)
                             continue;
                         if (n_instances == MAX_INSTANCES)
                             return -1;

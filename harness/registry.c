@@ -41,15 +41,15 @@ static int glru_parallel_ok(const lrb_cfg *cfg)
     {layer ".simd.chunked", layer, "simd", LRB_CHUNKED, fn, sup, NULL},       \
     {layer ".simd.ul", layer, "simd", LRB_UL, fn, sup, NULL}
 #define SIMD_DIRECT(layer, fn) {layer ".simd.direct", layer, "simd", LRB_DIRECT, fn, NULL, NULL}
-/* timed: lrb_cuda_timed (device time of the GPU stage) for scan and wkv4, whose whole work is that
- * stage; NULL for the layers, whose projections run on the CPU: conformance only, not benchmarked */
-#define CUDA3(layer, fn, sup, timed)                                                 \
-    {layer ".cuda.seq", layer, "cuda", LRB_SEQ, fn, sup, timed},                     \
-    {layer ".cuda.ul", layer, "cuda", LRB_UL, fn, sup, timed},                       \
-    {layer ".cuda.chunked", layer, "cuda", LRB_CHUNKED, fn, sup, timed}
-#define CUDA2(layer, fn, sup, timed)                                                 \
-    {layer ".cuda.seq", layer, "cuda", LRB_SEQ, fn, sup, timed},                     \
-    {layer ".cuda.chunked", layer, "cuda", LRB_CHUNKED, fn, sup, timed}
+/* Every cuda variant is timed by lrb_cuda_timed: the device time of its GPU stages (the scan, WKV-4 or
+ * gated scan; a layer's projections run on the CPU and are not timed) and those stages' bytes. */
+#define CUDA3(layer, fn, sup)                                                         \
+    {layer ".cuda.seq", layer, "cuda", LRB_SEQ, fn, sup, lrb_cuda_timed},             \
+    {layer ".cuda.ul", layer, "cuda", LRB_UL, fn, sup, lrb_cuda_timed},               \
+    {layer ".cuda.chunked", layer, "cuda", LRB_CHUNKED, fn, sup, lrb_cuda_timed}
+#define CUDA2(layer, fn, sup)                                                         \
+    {layer ".cuda.seq", layer, "cuda", LRB_SEQ, fn, sup, lrb_cuda_timed},             \
+    {layer ".cuda.chunked", layer, "cuda", LRB_CHUNKED, fn, sup, lrb_cuda_timed}
 /* clang-format on */
 
 const lrb_variant lrb_variants[] = {
@@ -78,15 +78,15 @@ const lrb_variant lrb_variants[] = {
     SIMD_DIRECT("layernorm", lrb_simd_layer_layernorm),
     SIMD4("rnn_wrapper", lrb_simd_layer_rnn_wrapper, NULL),
 #ifdef LRB_WITH_CUDA
-    CUDA3("scan", lrb_cuda_layer_scan, NULL, lrb_cuda_timed),
-    CUDA3("slru", lrb_cuda_layer_slru, NULL, NULL),
-    CUDA3("lru", lrb_cuda_layer_lru, NULL, NULL),
-    CUDA3("brwkv", lrb_cuda_layer_brwkv, NULL, NULL),
-    CUDA2("wkv4", lrb_cuda_layer_wkv4, NULL, lrb_cuda_timed),
-    CUDA2("rwkv4_timemix", lrb_cuda_layer_rwkv4_timemix, NULL, NULL),
-    CUDA2("rwkv4_block", lrb_cuda_layer_rwkv4_block, NULL, NULL),
-    CUDA3("glru", lrb_cuda_layer_glru, glru_parallel_ok, NULL),
-    CUDA3("rnn_wrapper", lrb_cuda_layer_rnn_wrapper, NULL, NULL),
+    CUDA3("scan", lrb_cuda_layer_scan, NULL),
+    CUDA3("slru", lrb_cuda_layer_slru, NULL),
+    CUDA3("lru", lrb_cuda_layer_lru, NULL),
+    CUDA3("brwkv", lrb_cuda_layer_brwkv, NULL),
+    CUDA2("wkv4", lrb_cuda_layer_wkv4, NULL),
+    CUDA2("rwkv4_timemix", lrb_cuda_layer_rwkv4_timemix, NULL),
+    CUDA2("rwkv4_block", lrb_cuda_layer_rwkv4_block, NULL),
+    CUDA3("glru", lrb_cuda_layer_glru, glru_parallel_ok),
+    CUDA3("rnn_wrapper", lrb_cuda_layer_rnn_wrapper, NULL),
 #endif
 };
 const int lrb_num_variants = (int)(sizeof lrb_variants / sizeof lrb_variants[0]);

@@ -12,11 +12,15 @@ struct lrb_variant;
 
 /* Timing hook: runs n back-to-back calls of the variant on `call` and returns their elapsed time in
  * *seconds, flushing the caches before each call when `flush` (the flushes are not counted). GPU variants
- * implement it with CUDA events around the launches (device time; the flush is a memset of a buffer of
- * twice the L2 size on the same stream). CPU variants leave it NULL: the benchmark times them with Google
- * Benchmark's own loop, or with lrb_bench's wall-clock implementation under --lrb-manual-time or
- * --lrb-cold-cache. Returns 0, or an LRB_E* code. */
-typedef int (*lrb_timed_fn)(const struct lrb_variant *v, const lrb_call *call, int64_t n, int flush, double *seconds);
+ * implement it with CUDA events around the launches of their GPU stages (device time; the flush is a
+ * memset of a buffer of twice the L2 size on the same stream), and set *bytes to the minimal traffic of
+ * one call's timed stages, counted as a layer's bytes_min (harness/complexity.h) is, since what they time
+ * is those stages, not the layer's CPU projections. CPU variants leave the hook NULL: the benchmark times
+ * them with Google Benchmark's own loop, or with lrb_bench's wall-clock implementation (which sets *bytes
+ * to 0: the whole call, the layer's bytes_min) under --lrb-manual-time or --lrb-cold-cache. Returns 0, or
+ * an LRB_E* code. */
+typedef int (*lrb_timed_fn)(const struct lrb_variant *v, const lrb_call *call, int64_t n, int flush, double *seconds,
+                            double *bytes);
 
 typedef struct lrb_variant {
     const char *name;    /* e.g. "lru.ref.seq" */

@@ -8,7 +8,9 @@
  *     y_t = tanh(h_t) ⊙ o_t;   out = y·K_o + b_o
  *
  * Without true recurrence the gates do not depend on h, so the recurrence is the data-decay scan
- * (scan.h) with a = f, under any of the four algorithms. With true_recurrence = 1 each step adds
+ * (scan.h) with a = f, under any of the four algorithms: lrb_glru_scan_composed runs gates, scan and
+ * output gate through lrb_scan_fused, unless the backend has one fused kernel for them (ops->glru_scan,
+ * the cuda backend's). With true_recurrence = 1 each step adds
  * ρ_t = h_{t−1}·K_R (recurrent_proj.kernel (d_h, n·d_h), no bias) to the pre-activations, which
  * makes the layer inherently sequential: only LRB_SEQ is accepted. Both paths share the gate and
  * output arithmetic below, so with K_R = 0 the true-recurrence path reproduces the plain sequential
@@ -67,6 +69,28 @@ static void glru_out_rows(void *vctx, int64_t r0, int64_t n)
         output_row(c->ops, c->z + r * c->nd, c->z + r * c->nd, c->dh, c->o_off);
 }
 
+int lrb_glru_scan_composed(const lrb_ops *ops, const lrb_glru_scan_args *g, lrb_algo algo)
+{
+    const int64_t dh = g->dh, nd = (g->tied ? 3 : 4) * dh;
+    const lrb_scan_args sa = {
+        .B = g->B,
+        .L = g->L,
+        .D = dh,
+        .ld = nd,
+        .im_off = 0,
+        .b = g->z,
+        .h = g->z,
+        .a = g->z + dh,
+        .nu = NULL,
+        .theta = NULL,
+        .h0 = g->h0,
+        .h_last = g->h_last,
+        .chunk = g->chunk,
+    };
+    const glru_rows rows = {ops, g->z, dh, nd, nd - dh, g->tied};
+    return lrb_scan_fused(ops, &sa, 0, algo, glru_gate_rows, glru_out_rows, (void *)&rows, nd * (int64_t)sizeof(float));
+}
+
 int lrb_glru_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
 {
     const int64_t B = lrb_cfg_int(c->cfg, "B"), L = lrb_cfg_int(c->cfg, "L");
@@ -100,24 +124,8 @@ int lrb_glru_run(const lrb_call *c, lrb_algo algo, const lrb_ops *ops)
 
     int rc = LRB_OK;
     if (!true_rec) {
-        const lrb_scan_args sa = {
-            .B = B,
-            .L = L,
-            .D = dh,
-            .ld = nd,
-            .im_off = 0,
-            .b = z,
-            .h = z,
-            .a = z + dh,
-            .nu = NULL,
-            .theta = NULL,
-            .h0 = h0,
-            .h_last = hl,
-            .chunk = chunk,
-        };
-        const glru_rows rows = {ops, z, dh, nd, o_off, tied};
-        rc = lrb_scan_fused(ops, &sa, 0, algo, glru_gate_rows, glru_out_rows, (void *)&rows,
-                            nd * (int64_t)sizeof(float));
+        const lrb_glru_scan_args ga = {B, L, dh, tied, z, h0, hl, chunk};
+        rc = ops->glru_scan ? ops->glru_scan(&ga, algo) : lrb_glru_scan_composed(ops, &ga, algo);
     } else {
         if (h0)
             memcpy(h, h0, nh * sizeof *h);

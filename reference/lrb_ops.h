@@ -16,6 +16,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* glru's gated scan (LAYERS.md §3.1) on its pre-activation rows: z holds B·L rows (row b·L + t) of n·dh
+ * floats, blocks of dh: input, i, (f,) o (n = 3 tied, 4 untied); on return block 0 of each row holds
+ * y = tanh(h) ⊙ o, the rest of the row is scratch. h0 (NULL: zeros) and h_last (may be NULL) are (B, dh). */
+typedef struct lrb_glru_scan_args {
+    int64_t B, L, dh;
+    int tied;
+    float *z;
+    const float *h0;
+    float *h_last;
+    int64_t chunk; /* the scan's chunk (LRB_CHUNKED) */
+} lrb_glru_scan_args;
+
 /* Work on rows r0 .. r0 + n − 1 of a layer's (B·L)-row buffers (row r = b·L + t). */
 typedef void (*lrb_rows_fn)(void *ctx, int64_t r0, int64_t n);
 
@@ -32,6 +44,9 @@ typedef struct lrb_ops {
     int (*scan_real)(const lrb_scan_args *s, lrb_algo algo);
     int (*scan_complex)(const lrb_scan_args *s, lrb_algo algo);
     int (*wkv4)(const lrb_wkv4_args *a, lrb_algo algo);
+    /* NULL: the gated scan is composed of the maps below, for_rows and scan_real (lrb_glru_scan_composed);
+     * a backend with a fused kernel for it (cuda) sets its own */
+    int (*glru_scan)(const lrb_glru_scan_args *g, lrb_algo algo);
     /* y[i] = f(x[i]), i < n; y may equal x */
     void (*exp_n)(const float *x, float *y, int64_t n);
     void (*sigmoid_n)(const float *x, float *y, int64_t n);
@@ -66,5 +81,8 @@ extern const lrb_ops lrb_ref_ops;
 
 int lrb_scan_fused(const lrb_ops *ops, const lrb_scan_args *sa, int cplx, lrb_algo algo, lrb_rows_fn pre,
                    lrb_rows_fn post, void *ctx, int64_t row_bytes);
+
+/* glru's gated scan from the table's elementwise maps and its real scan, through lrb_scan_fused (glru.c). */
+int lrb_glru_scan_composed(const lrb_ops *ops, const lrb_glru_scan_args *g, lrb_algo algo);
 
 #endif

@@ -117,6 +117,7 @@ static struct {
     int64_t n;
     int flush;
     double seconds;
+    double bytes; /* the minimal traffic of one launch of each stage of the call, summed */
 } timing;
 
 /* An L2 flush: a memset of twice the L2 size on the stream, before the timed launch. */
@@ -148,11 +149,15 @@ static int launch_stage(const char *stage, stage_fn fn, const void *args, lrb_cu
     return rc;
 }
 
-/* Runs one GPU stage: once, or under lrb_cuda_timed once untimed and then timing.n times between events. */
-static int run_stage(const char *stage, stage_fn fn, const void *args, lrb_cuda_algo algo, void *work)
+/* Runs one GPU stage: once, or under lrb_cuda_timed once untimed and then timing.n times between events.
+ * `bytes`: the minimal traffic of one launch, counted as lrb_cx_compute counts a layer's bytes_min
+ * (parameters, inputs read, outputs written, the state twice), so that a stage's bandwidth reads like a
+ * layer's. */
+static int run_stage(const char *stage, stage_fn fn, const void *args, lrb_cuda_algo algo, void *work, double bytes)
 {
     if (!timing.active)
         return launch_stage(stage, fn, args, algo, work);
+    timing.bytes += bytes;
     int rc = launch_stage(stage, fn, args, algo, work); /* warm-up, also the result the call returns */
     if (rc != LRB_OK)
         return rc;
@@ -308,7 +313,8 @@ static int cuda_scan(const lrb_scan_args *s, lrb_algo algo, int cplx)
     void *work = wb ? dev_buf(BUF_WORK, wb) : NULL;
     if (wb && !work)
         return LRB_EDEVICE;
-    int rc = run_stage("scan", scan_stage, &ds, ca, work);
+    const double floats = (double)(s->a ? 0 : cplx ? 2 * D : D) + (double)nseq * (s->a ? 3 : 2) + 2.0 * (double)nst;
+    int rc = run_stage("scan", scan_stage, &ds, ca, work, 4.0 * floats);
     if (rc == LRB_OK && copy_cols(s->h, s->ld, s->im_off, d_out, w, D, rows, D, cplx, cudaMemcpyDeviceToHost))
         rc = LRB_EDEVICE;
     if (rc == LRB_OK && s->h_last &&
@@ -383,7 +389,7 @@ static int cuda_wkv4(const lrb_wkv4_args *a, lrb_algo algo)
     void *work = wb ? dev_buf(BUF_WORK, wb) : NULL;
     if (wb && !work)
         return LRB_EDEVICE;
-    int rc = run_stage("wkv4", wkv4_stage, &da, ca, work);
+    int rc = run_stage("wkv4", wkv4_stage, &da, ca, work, 4.0 * (2.0 * (double)C + 3.0 * (double)n + 6.0 * (double)ns));
     if (rc == LRB_OK &&
         LRB_CUDA_CHECK(cudaMemcpyAsync(a->wkv, d_out, n * sizeof(float), cudaMemcpyDeviceToHost, stream)))
         rc = LRB_EDEVICE;
@@ -392,6 +398,63 @@ static int cuda_wkv4(const lrb_wkv4_args *a, lrb_algo algo)
         if (st1[i] && LRB_CUDA_CHECK(cudaMemcpyAsync(st1[i], d_st + (size_t)(3 + i) * ns, ns * sizeof(float),
                                                      cudaMemcpyDeviceToHost, stream)))
             rc = LRB_EDEVICE;
+    if (LRB_CUDA_CHECK(cudaStreamSynchronize(stream)))
+        rc = LRB_EDEVICE;
+    return rc;
+}
+
+/* ---- glru's gated scan ----------------------------------------------------------------------------------- */
+
+static int glru_stage(const void *args, lrb_cuda_algo algo, void *work)
+{
+    return lrb_cuda_glru_launch((const lrb_cuda_glru *)args, algo, work, stream);
+}
+
+/* The pre-activation rows go up whole (the kernel reads the input, i, (f,) o blocks in place); y comes back
+ * into block 0 of each row, as lrb_glru_scan_args asks. */
+static int cuda_glru_scan(const lrb_glru_scan_args *g, lrb_algo algo)
+{
+    lrb_cuda_algo ca;
+    if (!g || !map_algo(algo, &ca) || g->B < 1 || g->L < 1 || g->dh < 1 || !g->z)
+        return LRB_EINVAL;
+    if (ensure_stream())
+        return LRB_EDEVICE;
+    const int64_t rows = g->B * g->L, dh = g->dh, nd = (g->tied ? 3 : 4) * dh;
+    const size_t nz = (size_t)(rows * nd), ny = (size_t)(rows * dh), ns = (size_t)(g->B * dh);
+    float *d_z = dev_buf(BUF_IN, nz * sizeof(float));
+    float *d_y = dev_buf(BUF_OUT, ny * sizeof(float));
+    float *d_st = dev_buf(BUF_STATE, 2 * ns * sizeof(float));
+    if (!d_z || !d_y || !d_st)
+        return LRB_EDEVICE;
+    const lrb_cuda_glru dg = {
+        .B = g->B,
+        .L = g->L,
+        .D = dh,
+        .ld = nd,
+        .ldy = dh,
+        .tied = g->tied,
+        .x = d_z,
+        .i = d_z + dh,
+        .f = g->tied ? NULL : d_z + 2 * dh,
+        .o = d_z + nd - dh,
+        .y = d_y,
+        .h0 = g->h0 ? d_st : NULL,
+        .h_last = g->h_last ? d_st + ns : NULL,
+    };
+    if (LRB_CUDA_CHECK(cudaMemcpyAsync(d_z, g->z, nz * sizeof(float), cudaMemcpyHostToDevice, stream)))
+        return LRB_EDEVICE;
+    if (g->h0 && LRB_CUDA_CHECK(cudaMemcpyAsync(d_st, g->h0, ns * sizeof(float), cudaMemcpyHostToDevice, stream)))
+        return LRB_EDEVICE;
+    const size_t wb = lrb_cuda_glru_workspace(&dg, ca);
+    void *work = wb ? dev_buf(BUF_WORK, wb) : NULL;
+    if (wb && !work)
+        return LRB_EDEVICE;
+    int rc = run_stage("glru_scan", glru_stage, &dg, ca, work, 4.0 * ((double)nz + (double)ny + 2.0 * (double)ns));
+    if (rc == LRB_OK && copy_cols(g->z, nd, 0, d_y, dh, 0, rows, dh, 0, cudaMemcpyDeviceToHost))
+        rc = LRB_EDEVICE;
+    if (rc == LRB_OK && g->h_last &&
+        LRB_CUDA_CHECK(cudaMemcpyAsync(g->h_last, d_st + ns, ns * sizeof(float), cudaMemcpyDeviceToHost, stream)))
+        rc = LRB_EDEVICE;
     if (LRB_CUDA_CHECK(cudaStreamSynchronize(stream)))
         rc = LRB_EDEVICE;
     return rc;
@@ -409,6 +472,7 @@ static const lrb_ops *ops_table(void)
         cuda_ops.scan_real = cuda_scan_real;
         cuda_ops.scan_complex = cuda_scan_complex;
         cuda_ops.wkv4 = cuda_wkv4;
+        cuda_ops.glru_scan = cuda_glru_scan;
         cuda_ops.tile_bytes = 0; /* one GPU call per scan, never time tiles */
     }
     return &cuda_ops;
@@ -435,14 +499,16 @@ LRB_CUDA_LAYER(rwkv4_block)
 LRB_CUDA_LAYER(glru)
 LRB_CUDA_LAYER(rnn_wrapper)
 
-int lrb_cuda_timed(const lrb_variant *v, const lrb_call *call, int64_t n, int flush, double *seconds)
+int lrb_cuda_timed(const lrb_variant *v, const lrb_call *call, int64_t n, int flush, double *seconds, double *bytes)
 {
     timing.active = 1;
     timing.n = n;
     timing.flush = flush;
     timing.seconds = 0.0;
+    timing.bytes = 0.0;
     const int rc = v->fn(call, v->algo);
     timing.active = 0;
     *seconds = timing.seconds;
+    *bytes = timing.bytes;
     return rc;
 }

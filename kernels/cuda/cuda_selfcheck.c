@@ -7,6 +7,8 @@
  * poison. Decays stay within |a| ≤ 0.999 and ν ≥ 0.01, so the memory of a chain is at most 1000 steps,
  * and the bound is the 1e-5 relative L2 of decaying recurrences (LAYERS.md tolerance table). Each launch
  * runs twice and must give the same bits (the chunked look-back is deterministic by construction).
+ * glru's gated scan: every algorithm × tied/untied × with/without h0 on the scan shapes, pre-activation rows
+ * with gap columns, against a float64 loop, bound 1e-5.
  * WKV-4: seq and chunked against lrb_wkv4's sequential loop, outputs and states (compared through
  * S/Z = aa/bb and log Z = log bb + pp), bound 2e-5.
  */
@@ -244,6 +246,118 @@ out:
     return err ? -1 : failed;
 }
 
+/* ---- glru's gated scan ---------------------------------------------------------------------------------------- */
+
+static double sigm(double z)
+{
+    return 1.0 / (1.0 + exp(-z));
+}
+
+/* Pre-activations N(0, 1.5²) (unsaturated gates; the golden set covers the saturated ones through the layer),
+ * in rows of ld = n·(D + 1) + 1 floats whose blocks have a gap column each, and y in rows of D + 2, whose two
+ * gap columns must keep their poison. Bound: the 1e-5 of the gated scan (LAYERS.md tolerance table). */
+static int glru_checks(const shape *sh, int tied, uint64_t seed, lrb_gpu_check_emit emit, void *ctx)
+{
+    const int64_t B = sh->B, L = sh->L, D = sh->D, nb = tied ? 3 : 4, bw = D + 1, ld = nb * bw + 1, ldy = D + 2;
+    const size_t nz = (size_t)(B * L * ld), ny = (size_t)(B * L * ldy), ns = (size_t)(B * D);
+    uint64_t rs = seed;
+    float *z = calloc(nz, sizeof *z), *h0 = calloc(ns, sizeof *h0), *y = calloc(ny, sizeof *y);
+    float *y2 = calloc(ny, sizeof *y2), *hl = calloc(ns, sizeof *hl);
+    double *ref = calloc(ny, sizeof *ref), *refl = calloc(ns, sizeof *refl);
+    int failed = 0, err = !(z && h0 && y && y2 && hl && ref && refl);
+    dev_set ds = {{0}, 0};
+    if (err) {
+        fprintf(stderr, "lrb_gpu_selfcheck: out of host memory\n");
+        goto out;
+    }
+    for (size_t i = 0; i < nz; i++)
+        z[i] = (float)(1.5 * rng_n(&rs));
+    for (size_t i = 0; i < ns; i++)
+        h0[i] = (float)rng_n(&rs);
+    float *dz = dev_upload(&ds, z, nz, &err), *dh0 = dev_upload(&ds, h0, ns, &err);
+    float *dy = dev_alloc(&ds, ny, &err), *dhl = dev_alloc(&ds, ns, &err);
+    for (int state = 0; state <= 1 && !err; state++) {
+        for (int64_t bi = 0; bi < B; bi++) /* the float64 oracle on the float32 pre-activations */
+            for (int64_t d = 0; d < D; d++) {
+                double h = state ? h0[bi * D + d] : 0.0;
+                for (int64_t t = 0; t < L; t++) {
+                    const float *zr = z + (bi * L + t) * ld + d;
+                    const double i = sigm(zr[bw]), f = tied ? 1.0 - i : sigm(zr[2 * bw]);
+                    h = f * h + tanh(zr[0]) * i;
+                    ref[(bi * L + t) * ldy + d] = tanh(h) * sigm(zr[(nb - 1) * bw]);
+                }
+                refl[bi * D + d] = h;
+            }
+        for (int ai = 0; ai < 3 && !err; ai++) {
+            const lrb_cuda_glru g = {.B = B,
+                                     .L = L,
+                                     .D = D,
+                                     .ld = ld,
+                                     .ldy = ldy,
+                                     .tied = tied,
+                                     .x = dz,
+                                     .i = dz + bw,
+                                     .f = tied ? NULL : dz + 2 * bw,
+                                     .o = dz + (nb - 1) * bw,
+                                     .y = dy,
+                                     .h0 = state ? dh0 : NULL,
+                                     .h_last = dhl};
+            const size_t wb = lrb_cuda_glru_workspace(&g, scan_algos[ai]);
+            void *work = NULL;
+            if (wb && LRB_CUDA_CHECK(cudaMalloc(&work, wb))) {
+                err = 1;
+                break;
+            }
+            for (int rep = 0; rep < 2 && !err; rep++)
+                if (LRB_CUDA_CHECK(cudaMemset(dy, 0xff, ny * sizeof(float))) ||
+                    LRB_CUDA_CHECK(cudaMemset(dhl, 0xff, ns * sizeof(float))) ||
+                    lrb_cuda_glru_launch(&g, scan_algos[ai], work, 0) != LRB_CUDA_OK ||
+                    LRB_CUDA_CHECK(cudaDeviceSynchronize()) || download(rep ? y2 : y, dy, ny) ||
+                    (rep == 0 && download(hl, dhl, ns)))
+                    err = 1;
+            if (work)
+                LRB_CUDA_CHECK(cudaFree(work));
+            if (err)
+                break;
+            lrb_gpu_check_row row;
+            memset(&row, 0, sizeof row);
+            snprintf(row.what, sizeof row.what, "glru_scan %-7s B=%lld L=%lld D=%lld %s h0=%d", algo_names[ai],
+                     (long long)B, (long long)L, (long long)D, tied ? "tied" : "untied", state);
+            double num = 0, den = 0;
+            for (size_t i = 0; i < ny; i++) {
+                if ((int64_t)(i % (size_t)ldy) >= D) {
+                    row.gap_written += !isnan(y[i]);
+                    continue;
+                }
+                row.nonfinite += !isfinite(y[i]);
+                num += (y[i] - ref[i]) * (y[i] - ref[i]);
+                den += ref[i] * ref[i];
+            }
+            for (size_t i = 0; i < ns; i++) {
+                row.nonfinite += !isfinite(hl[i]);
+                num += (hl[i] - refl[i]) * (hl[i] - refl[i]);
+                den += refl[i] * refl[i];
+            }
+            row.err = sqrt(num / (den > 0 ? den : 1));
+            row.tol = 1e-5;
+            row.deterministic = memcmp(y, y2, ny * sizeof *y) == 0;
+            row.ok = row.nonfinite == 0 && row.gap_written == 0 && row.err < row.tol && row.deterministic;
+            failed += !row.ok;
+            emit(&row, ctx);
+        }
+    }
+out:
+    dev_free(&ds);
+    free(z);
+    free(h0);
+    free(y);
+    free(y2);
+    free(hl);
+    free(ref);
+    free(refl);
+    return err ? -1 : failed;
+}
+
 /* ---- WKV-4 -------------------------------------------------------------------------------------------------- */
 
 static const shape wkv_shapes[] = {{1, 1, 1}, {2, 33, 5}, {1, 70001, 3}, {4, 4096, 64}, {16, 129, 768}, {2, 600, 40}};
@@ -386,6 +500,13 @@ int lrb_gpu_selfcheck(long long max_elems, lrb_gpu_check_emit emit, void *ctx)
     for (size_t si = 0; si < sizeof scan_shapes / sizeof *scan_shapes; si++)
         for (int kind = 0; kind < 4 && !too_big(&scan_shapes[si], max_elems); kind++) {
             const int r = scan_checks(&scan_shapes[si], kind / 2, kind % 2, 77u + 4u * si + (uint64_t)kind, emit, ctx);
+            if (r < 0)
+                return -1;
+            failed += r;
+        }
+    for (size_t si = 0; si < sizeof scan_shapes / sizeof *scan_shapes; si++)
+        for (int tied = 1; tied >= 0 && !too_big(&scan_shapes[si], max_elems); tied--) {
+            const int r = glru_checks(&scan_shapes[si], tied, 5003u + 2u * si + (uint64_t)tied, emit, ctx);
             if (r < 0)
                 return -1;
             failed += r;

@@ -1,9 +1,10 @@
 /*
  * lrb_cuda.h — the CUDA backend's plain C interface (DESIGN.md §5.2): C code includes this header and
  * never a .cuh. It holds the one checking macro every CUDA runtime call goes through, the device probe,
- * and the extern "C" launchers of the scan kernels (scan.cu) and the WKV-4 kernels (wkv4.cu), which work
- * on device pointers in the layouts of reference/scan.h and reference/wkv4.h. The host side that stages
- * a layer call's tensors to the device and back is cuda_backend.c (lrb_cuda_ops, the registry entries).
+ * and the extern "C" launchers of the scan kernels (scan.cu: plain and glru's gated form) and the WKV-4
+ * kernels (wkv4.cu), which work on device pointers in the layouts of reference/scan.h and reference/wkv4.h. The host
+ * side that stages a layer call's tensors to the device and back is cuda_backend.c (lrb_cuda_ops, the registry
+ * entries).
  */
 #ifndef LRB_CUDA_H
 #define LRB_CUDA_H
@@ -65,6 +66,24 @@ typedef enum { LRB_CUDA_SEQ = 0, LRB_CUDA_UL, LRB_CUDA_CHUNKED } lrb_cuda_algo;
 size_t lrb_cuda_scan_workspace(const lrb_cuda_scan *s, lrb_cuda_algo algo);
 /* Enqueues the scan on `stream`; returns LRB_CUDA_OK, LRB_CUDA_EINVAL (bad sizes) or LRB_CUDA_EDEVICE. */
 int lrb_cuda_scan_launch(const lrb_cuda_scan *s, lrb_cuda_algo algo, void *work, cudaStream_t stream);
+
+/* glru's gated scan (LAYERS.md §3.1) on device memory, fused: the pre-activations x (input), i, f (untied
+ * only; NULL when tied, where f = 1 − σ(i)) and o of chain (b, d) at [(b·L + t)·ld + d] (ld ≥ D; the four
+ * may be blocks of one row), the output y = tanh(h_t) ⊙ σ(o_t) at [(b·L + t)·ldy + d], where
+ * h_t = f_t ⊙ h_{t−1} + tanh(x_t) ⊙ σ(i_t); h0 (NULL: zeros) and h_last (may be NULL) (B, D). The same
+ * three algorithms as lrb_cuda_scan, whose kernels these are with the gates formed as the steps are loaded
+ * and the output gate applied as they are stored. */
+typedef struct lrb_cuda_glru {
+    int64_t B, L, D, ld, ldy;
+    int tied;
+    const float *x, *i, *f, *o;
+    float *y;
+    const float *h0;
+    float *h_last;
+} lrb_cuda_glru;
+
+size_t lrb_cuda_glru_workspace(const lrb_cuda_glru *g, lrb_cuda_algo algo);
+int lrb_cuda_glru_launch(const lrb_cuda_glru *g, lrb_cuda_algo algo, void *work, cudaStream_t stream);
 
 /* RWKV-4 WKV (LAYERS.md §2.4) on device memory, layout of reference/wkv4.h: k, v, wkv (B, L, C); w, u
  * (C), w = −exp(time_decay); the state (aa, bb, pp) in (B, C) each, aa0/bb0/pp0 all NULL for the empty

@@ -20,7 +20,8 @@ int lrb_cuda_layer_glru(const lrb_call *c, lrb_algo algo);
 int lrb_cuda_layer_rnn_wrapper(const lrb_call *c, lrb_algo algo);
 
 /* lrb_timed_fn of the cuda variants: the summed device time (CUDA events) of n launches of each GPU stage
- * of one call, each after an untimed L2 flush when `flush`; operands are staged once, outside the timing. */
-int lrb_cuda_timed(const lrb_variant *v, const lrb_call *call, int64_t n, int flush, double *seconds);
+ * of one call, each after an untimed L2 flush when `flush`; operands are staged once, outside the timing.
+ * *bytes: the minimal traffic of one launch of each stage, summed. */
+int lrb_cuda_timed(const lrb_variant *v, const lrb_call *call, int64_t n, int flush, double *seconds, double *bytes);
 
 #endif

@@ -24,6 +24,11 @@
  *           arithmetic is the plain recurrence. Many chains and few long chains alike fill the GPU, since
  *           tiles split L too. lookback.cuh holds the protocol and the tile geometry (shared with wkv4.cu).
  *
+ * The kernels are written once against an io policy (where steps come from, where states go): scan_io is
+ * the plain recurrence of lrb_cuda_scan, glru_io the gated form of glru (lrb_cuda_glru), which forms
+ * (f, tanh(x)·σ(i)) from the pre-activations as it loads a step and stores tanh(h)·σ(o), so that glru's
+ * gates and output gate cost no memory pass of their own.
+ *
  * Affine maps compose as (earlier ∘ later) = (A_l·A_e, A_l·B_e + B_l); the identity is (1, 0), which also
  * pads steps past L and channels past D. A step m·h + b is one FMA per real part (two for complex);
  * these kernels are judged against the float64 oracle within LAYERS.md's tolerances, not bit for bit
@@ -95,107 +100,147 @@ template <bool CPLX> __device__ __forceinline__ void store(float *p, int64_t idx
         p[idx + im_off] = v.i;
 }
 
-/* λ_d = exp(−ν_d)·(cos θ_d + i·sin θ_d), in double, rounded once */
-template <bool CPLX> __device__ __forceinline__ cval decay_const(const lrb_cuda_scan &s, int64_t d)
-{
-    const double e = exp(-(double)s.nu[d]);
-    if constexpr (CPLX) {
-        double sn, cs;
-        sincos((double)s.theta[d], &sn, &cs);
-        return {(float)(e * cs), (float)(e * sn)};
-    } else {
-        return {(float)e, 0.0f};
+/* ---- where the steps come from and the outputs go ----------------------------------------------------- */
+
+/* The kernels below are written once against an "io" policy: chain (bi, d) of B·D chains of L steps, row
+ * r = bi·L + t. io.decay(d) is what a chain's constant decay is (read once per thread), io.step(r, d, λ)
+ * gives the step's (m, b), io.emit(r, d, h) consumes the state after it, io.h0 / io.h_last read and
+ * write the states. scan_io is the plain recurrence of lrb_cuda_scan; glru_io the gated form of
+ * lrb_cuda_glru, whose steps are formed from pre-activations and whose output is tanh(h) ⊙ o, so the
+ * gates cost no pass of their own. */
+
+template <bool CPLX, bool DATA> struct scan_io {
+    static constexpr bool cplx = CPLX;
+    lrb_cuda_scan s;
+
+    /* λ_d = exp(−ν_d)·(cos θ_d + i·sin θ_d), in double, rounded once */
+    __device__ __forceinline__ cval decay(int64_t d) const
+    {
+        if constexpr (DATA) {
+            return {1.0f, 0.0f};
+        } else {
+            const double e = exp(-(double)s.nu[d]);
+            if constexpr (CPLX) {
+                double sn, cs;
+                sincos((double)s.theta[d], &sn, &cs);
+                return {(float)(e * cs), (float)(e * sn)};
+            } else {
+                return {(float)e, 0.0f};
+            }
+        }
     }
+    __device__ __forceinline__ amap step(int64_t r, int64_t d, cval lam) const
+    {
+        const int64_t idx = r * s.ld + d;
+        return {DATA ? load<CPLX>(s.a, idx, s.im_off) : lam, load<CPLX>(s.b, idx, s.im_off)};
+    }
+    __device__ __forceinline__ void emit(int64_t r, int64_t d, cval h) const
+    {
+        store<CPLX>(s.h, r * s.ld + d, s.im_off, h);
+    }
+    /* states: (B, D) real, (B, 2D) planar complex */
+    __device__ __forceinline__ cval h0(int64_t bi, int64_t d) const
+    {
+        return s.h0 ? load<CPLX>(s.h0, bi * (CPLX ? 2 * s.D : s.D) + d, s.D) : cval{0.0f, 0.0f};
+    }
+    __device__ __forceinline__ void h_last(int64_t bi, int64_t d, cval h) const
+    {
+        if (s.h_last)
+            store<CPLX>(s.h_last, bi * (CPLX ? 2 * s.D : s.D) + d, s.D, h);
+    }
+};
+
+__device__ __forceinline__ float sigmoid(float z)
+{
+    return 1.0f / (1.0f + expf(-z));
 }
 
-/* the state of chain (bi, d): (B, D) real, (B, 2D) planar complex */
-template <bool CPLX> __device__ __forceinline__ int64_t state_idx(const lrb_cuda_scan &s, int64_t bi, int64_t d)
-{
-    return bi * (CPLX ? 2 * s.D : s.D) + d;
-}
+/* glru (LAYERS.md §3.1): b = tanh(x)·σ(z_i); the decay f = 1 − σ(z_i) (tied) or σ(z_f); y = tanh(h)·σ(z_o) */
+template <bool TIED> struct glru_io {
+    static constexpr bool cplx = false;
+    lrb_cuda_glru g;
 
-template <bool CPLX> __device__ __forceinline__ cval initial_state(const lrb_cuda_scan &s, int64_t bi, int64_t d)
-{
-    return s.h0 ? load<CPLX>(s.h0, state_idx<CPLX>(s, bi, d), s.D) : cval{0.0f, 0.0f};
-}
+    __device__ __forceinline__ cval decay(int64_t) const { return {1.0f, 0.0f}; }
+    __device__ __forceinline__ amap step(int64_t r, int64_t d, cval) const
+    {
+        const int64_t idx = r * g.ld + d;
+        const float i = sigmoid(g.i[idx]);
+        const float f = TIED ? 1.0f - i : sigmoid(g.f[idx]);
+        return {{f, 0.0f}, {__fmul_rn(tanhf(g.x[idx]), i), 0.0f}};
+    }
+    __device__ __forceinline__ void emit(int64_t r, int64_t d, cval h) const
+    {
+        g.y[r * g.ldy + d] = __fmul_rn(tanhf(h.r), sigmoid(g.o[r * g.ld + d]));
+    }
+    __device__ __forceinline__ cval h0(int64_t bi, int64_t d) const { return {g.h0 ? g.h0[bi * g.D + d] : 0.0f, 0.0f}; }
+    __device__ __forceinline__ void h_last(int64_t bi, int64_t d, cval h) const
+    {
+        if (g.h_last)
+            g.h_last[bi * g.D + d] = h.r;
+    }
+};
+
+/* the sizes every kernel needs, next to its io */
+struct dims {
+    int64_t B, L, D;
+};
 
 /* ---- seq ------------------------------------------------------------------------------------------------ */
 
 constexpr int SEQ_NT = 256;
 constexpr int SEQ_U = 8;
 
-template <bool CPLX, bool DATA> __global__ void __launch_bounds__(SEQ_NT) seq_kernel(lrb_cuda_scan s)
+template <class IO> __global__ void __launch_bounds__(SEQ_NT) seq_kernel(IO io, dims n)
 {
+    constexpr bool C = IO::cplx;
     const int64_t c = (int64_t)blockIdx.x * SEQ_NT + threadIdx.x;
-    if (c >= s.B * s.D)
+    if (c >= n.B * n.D)
         return;
-    const int64_t bi = c / s.D, d = c - bi * s.D;
-    cval lam = {1.0f, 0.0f};
-    if constexpr (!DATA)
-        lam = decay_const<CPLX>(s, d);
-    cval h = initial_state<CPLX>(s, bi, d);
-    int64_t idx = bi * s.L * s.ld + d;
+    const int64_t bi = c / n.D, d = c - bi * n.D, r0 = bi * n.L;
+    const cval lam = io.decay(d);
+    cval h = io.h0(bi, d);
     int64_t t = 0;
-    for (; t + SEQ_U <= s.L; t += SEQ_U, idx += SEQ_U * s.ld) {
-        cval bv[SEQ_U], mv[SEQ_U];
+    for (; t + SEQ_U <= n.L; t += SEQ_U) {
+        amap e[SEQ_U];
+#pragma unroll
+        for (int u = 0; u < SEQ_U; u++)
+            e[u] = io.step(r0 + t + u, d, lam);
 #pragma unroll
         for (int u = 0; u < SEQ_U; u++) {
-            bv[u] = load<CPLX>(s.b, idx + u * s.ld, s.im_off);
-            if constexpr (DATA)
-                mv[u] = load<CPLX>(s.a, idx + u * s.ld, s.im_off);
-            else
-                mv[u] = lam;
-        }
-#pragma unroll
-        for (int u = 0; u < SEQ_U; u++) {
-            h = affine<CPLX>(mv[u], h, bv[u]);
-            store<CPLX>(s.h, idx + u * s.ld, s.im_off, h);
+            h = affine<C>(e[u].A, h, e[u].B);
+            io.emit(r0 + t + u, d, h);
         }
     }
-    for (; t < s.L; t++, idx += s.ld) {
-        const cval m = DATA ? load<CPLX>(s.a, idx, s.im_off) : lam;
-        h = affine<CPLX>(m, h, load<CPLX>(s.b, idx, s.im_off));
-        store<CPLX>(s.h, idx, s.im_off, h);
+    for (; t < n.L; t++) {
+        const amap e = io.step(r0 + t, d, lam);
+        h = affine<C>(e.A, h, e.B);
+        io.emit(r0 + t, d, h);
     }
-    if (s.h_last)
-        store<CPLX>(s.h_last, state_idx<CPLX>(s, bi, d), s.D, h);
+    io.h_last(bi, d, h);
 }
-
-/* ---- channel groups (ul, chunked) ----------------------------------------------------------------------- */
 
 /* ---- ul ------------------------------------------------------------------------------------------------- */
 
 constexpr int UL_ELEMS = 2048;      /* elements per tile: T·CW */
 constexpr int UL_NT = UL_ELEMS / 2; /* one thread per upper-half element */
 
-template <bool CPLX, bool DATA>
-__global__ void __launch_bounds__(UL_NT) ul_kernel(lrb_cuda_scan s, int cw, int64_t groups_per_b)
+template <class IO> __global__ void __launch_bounds__(UL_NT) ul_kernel(IO io, dims n, int cw, int64_t groups_per_b)
 {
+    constexpr bool C = IO::cplx;
     __shared__ amap tile[UL_ELEMS]; /* [row][channel]: row·cw + channel */
     __shared__ cval carry_sh[32];
     const int T = UL_ELEMS / cw, half = T / 2;
     const int tid = threadIdx.x, ch = tid % cw, j = tid / cw; /* j < T/2 */
     const int64_t grp = blockIdx.x, bi = grp / groups_per_b, d = (grp - bi * groups_per_b) * cw + ch;
-    const bool live = d < s.D;
-    cval lam = {1.0f, 0.0f};
-    if constexpr (!DATA)
-        if (live)
-            lam = decay_const<CPLX>(s, d);
+    const bool live = d < n.D;
+    const cval lam = live ? io.decay(d) : cval{1.0f, 0.0f};
     if (tid < cw)
-        carry_sh[ch] = live ? initial_state<CPLX>(s, bi, d) : cval{0.0f, 0.0f};
+        carry_sh[ch] = live ? io.h0(bi, d) : cval{0.0f, 0.0f};
 
-    for (int64_t t0 = 0; t0 < s.L; t0 += T) {
+    for (int64_t t0 = 0; t0 < n.L; t0 += T) {
         for (int r = j; r < T; r += half) {
-            const int64_t t = t0 + r, idx = (bi * s.L + t) * s.ld + d;
-            amap e = identity_map();
-            if (live && t < s.L) {
-                e.B = load<CPLX>(s.b, idx, s.im_off);
-                if constexpr (DATA)
-                    e.A = load<CPLX>(s.a, idx, s.im_off);
-                else
-                    e.A = lam;
-            }
-            tile[r * cw + ch] = e;
+            const int64_t t = t0 + r;
+            tile[r * cw + ch] = live && t < n.L ? io.step(bi * n.L + t, d, lam) : identity_map();
         }
         __syncthreads();
         /* level with half-block size lv: the element lo (last of a lower half) is never written at this
@@ -205,26 +250,26 @@ __global__ void __launch_bounds__(UL_NT) ul_kernel(lrb_cuda_scan s, int cw, int6
             const int g = j / lv, pos = j - g * lv;
             const int lo = g * 2 * lv + lv - 1, tgt = lo + 1 + pos;
             const amap e = tile[lo * cw + ch], l = tile[tgt * cw + ch];
-            tile[tgt * cw + ch] = compose<CPLX>(e, l);
+            tile[tgt * cw + ch] = compose<C>(e, l);
             __syncthreads();
         }
         const cval carry = carry_sh[ch];
         for (int r = j; r < T; r += half) {
             const int64_t t = t0 + r;
-            if (live && t < s.L) {
+            if (live && t < n.L) {
                 const amap e = tile[r * cw + ch];
-                store<CPLX>(s.h, (bi * s.L + t) * s.ld + d, s.im_off, affine<CPLX>(e.A, carry, e.B));
+                io.emit(bi * n.L + t, d, affine<C>(e.A, carry, e.B));
             }
         }
         __syncthreads(); /* every thread has read carry_sh and the tile */
         if (tid < cw) {
             const amap e = tile[(T - 1) * cw + ch];
-            carry_sh[ch] = affine<CPLX>(e.A, carry, e.B);
+            carry_sh[ch] = affine<C>(e.A, carry, e.B);
         }
         __syncthreads();
     }
-    if (tid < cw && live && s.h_last)
-        store<CPLX>(s.h_last, state_idx<CPLX>(s, bi, d), s.D, carry_sh[ch]);
+    if (tid < cw && live)
+        io.h_last(bi, d, carry_sh[ch]);
 }
 
 /* ---- chunked -------------------------------------------------------------------------------------------- */
@@ -257,11 +302,11 @@ template <bool CPLX> __device__ __forceinline__ cval get(const float *p)
     return v;
 }
 
-template <bool CPLX, bool DATA>
-__global__ void __launch_bounds__(CH_NT) chunked_kernel(lrb_cuda_scan s, chunk_geo g, chunk_ws w)
+template <class IO> __global__ void __launch_bounds__(CH_NT) chunked_kernel(IO io, dims n, chunk_geo g, chunk_ws w)
 {
-    constexpr int NV = CPLX ? 2 : 1; /* floats per value */
-    __shared__ amap maps[CH_NT];     /* [segment][channel] = thread index */
+    constexpr bool C = IO::cplx;
+    constexpr int NV = C ? 2 : 1; /* floats per value */
+    __shared__ amap maps[CH_NT];  /* [segment][channel] = thread index */
     __shared__ cval carry_sh[32];
     __shared__ int64_t tile_sh;
     const int tid = threadIdx.x;
@@ -272,27 +317,18 @@ __global__ void __launch_bounds__(CH_NT) chunked_kernel(lrb_cuda_scan s, chunk_g
     const int64_t bi = grp / g.groups_per_b;
     const int ch = tid % g.cw, seg = tid / g.cw;
     const int64_t d = (grp - bi * g.groups_per_b) * g.cw + ch;
-    const bool live = d < s.D;
-    const int64_t t0 = k * g.tl + (int64_t)seg * CH_ITEMS, idx0 = (bi * s.L + t0) * s.ld + d;
+    const bool live = d < n.D;
+    const int64_t t0 = k * g.tl + (int64_t)seg * CH_ITEMS, r0 = bi * n.L + t0;
 
-    cval lam = {1.0f, 0.0f};
-    if constexpr (!DATA)
-        if (live)
-            lam = decay_const<CPLX>(s, d);
-    cval bv[CH_ITEMS], mv[CH_ITEMS];
+    const cval lam = live ? io.decay(d) : cval{1.0f, 0.0f};
+    amap e[CH_ITEMS];
 #pragma unroll
-    for (int i = 0; i < CH_ITEMS; i++) {
-        const bool ok = live && t0 + i < s.L;
-        bv[i] = ok ? load<CPLX>(s.b, idx0 + i * s.ld, s.im_off) : cval{0.0f, 0.0f};
-        if constexpr (DATA)
-            mv[i] = ok ? load<CPLX>(s.a, idx0 + i * s.ld, s.im_off) : cval{1.0f, 0.0f};
-        else
-            mv[i] = ok ? lam : cval{1.0f, 0.0f};
-    }
+    for (int i = 0; i < CH_ITEMS; i++)
+        e[i] = live && t0 + i < n.L ? io.step(r0 + i, d, lam) : identity_map();
     amap mine = identity_map();
 #pragma unroll
     for (int i = 0; i < CH_ITEMS; i++)
-        mine = {vmul<CPLX>(mv[i], mine.A), affine<CPLX>(mv[i], mine.B, bv[i])};
+        mine = {vmul<C>(e[i].A, mine.A), affine<C>(e[i].A, mine.B, e[i].B)};
     maps[tid] = mine;
     __syncthreads();
     for (int off = 1; off < g.segs; off *= 2) {
@@ -303,7 +339,7 @@ __global__ void __launch_bounds__(CH_NT) chunked_kernel(lrb_cuda_scan s, chunk_g
             prev = maps[tid - off * g.cw];
         __syncthreads();
         if (has)
-            maps[tid] = compose<CPLX>(prev, cur);
+            maps[tid] = compose<C>(prev, cur);
         __syncthreads();
     }
     const amap excl = seg > 0 ? maps[tid - g.cw] : identity_map();
@@ -312,88 +348,95 @@ __global__ void __launch_bounds__(CH_NT) chunked_kernel(lrb_cuda_scan s, chunk_g
         const amap tot = maps[(g.segs - 1) * g.cw + ch];
         cval carry;
         if (k == 0) {
-            carry = live ? initial_state<CPLX>(s, bi, d) : cval{0.0f, 0.0f};
+            carry = live ? io.h0(bi, d) : cval{0.0f, 0.0f};
         } else {
             float *ag = w.agg + (tile * g.cw + ch) * 2 * NV;
-            put<CPLX>(ag, tot.A);
-            put<CPLX>(ag + NV, tot.B);
+            put<C>(ag, tot.A);
+            put<C>(ag + NV, tot.B);
             publish(w.flags, tile, ST_AGG, ch, g.cw);
             /* the nearest published prefix, stepped forward through the aggregates in between one affine
              * step each: exactly the steps by which those tiles compute their own prefixes, so the carry
              * is the same bits whichever tile the walk stops at (deterministic whatever the block timing) */
             int64_t j = find_prefix(w.flags, tile, g.G);
-            carry = get<CPLX>(w.pre + (j * g.cw + ch) * NV);
+            carry = get<C>(w.pre + (j * g.cw + ch) * NV);
             for (j += g.G; j < tile; j += g.G) {
                 const float *aj = w.agg + (j * g.cw + ch) * 2 * NV;
-                carry = affine<CPLX>(get<CPLX>(aj), carry, get<CPLX>(aj + NV));
+                carry = affine<C>(get<C>(aj), carry, get<C>(aj + NV));
             }
         }
-        const cval after = affine<CPLX>(tot.A, carry, tot.B);
-        put<CPLX>(w.pre + (tile * g.cw + ch) * NV, after);
+        const cval after = affine<C>(tot.A, carry, tot.B);
+        put<C>(w.pre + (tile * g.cw + ch) * NV, after);
         publish(w.flags, tile, ST_PREFIX, ch, g.cw);
-        if (k == g.K - 1 && live && s.h_last)
-            store<CPLX>(s.h_last, state_idx<CPLX>(s, bi, d), s.D, after);
+        if (k == g.K - 1 && live)
+            io.h_last(bi, d, after);
         carry_sh[ch] = carry;
     }
     __syncthreads();
 
     if (live) {
-        cval h = affine<CPLX>(excl.A, carry_sh[ch], excl.B);
+        cval h = affine<C>(excl.A, carry_sh[ch], excl.B);
 #pragma unroll
         for (int i = 0; i < CH_ITEMS; i++)
-            if (t0 + i < s.L) {
-                h = affine<CPLX>(mv[i], h, bv[i]);
-                store<CPLX>(s.h, idx0 + i * s.ld, s.im_off, h);
+            if (t0 + i < n.L) {
+                h = affine<C>(e[i].A, h, e[i].B);
+                io.emit(r0 + i, d, h);
             }
     }
 }
 
-chunk_geo chunk_geometry(const lrb_cuda_scan *s)
-{
-    return make_geo(s->B, s->L, s->D, CH_NT, CH_ITEMS);
-}
-
 /* the look-back workspace: per tile and channel, agg holds A and B (2·NV floats), pre the state (NV) */
-ws_layout chunk_ws_layout(const lrb_cuda_scan *s, chunk_geo g)
+ws_layout chunk_ws_layout(chunk_geo g, int cplx)
 {
-    const size_t nt = (size_t)(g.G * g.K), nv = s->cplx ? 2 : 1;
+    const size_t nt = (size_t)(g.G * g.K), nv = cplx ? 2 : 1;
     return lookback_layout(g.G * g.K, nt * g.cw * 2 * nv * sizeof(float), nt * g.cw * nv * sizeof(float));
 }
 
-int args_ok(const lrb_cuda_scan *s)
+/* the launch limits: one block per tile (chunked) or per SEQ_NT chains (seq) within a 31-bit grid */
+bool grid_ok(dims n, lrb_cuda_algo algo, const void *work)
 {
-    if (!s || s->B < 1 || s->L < 1 || s->D < 1 || !s->b || !s->h)
-        return 0;
-    if (s->cplx ? (s->im_off < s->D || s->ld < s->im_off + s->D) : s->ld < s->D)
-        return 0;
-    return s->a != NULL || (s->nu != NULL && (!s->cplx || s->theta != NULL));
+    if (algo == LRB_CUDA_CHUNKED) {
+        const chunk_geo g = make_geo(n.B, n.L, n.D, CH_NT, CH_ITEMS);
+        return work && g.G * g.K <= 0x7fffffff;
+    }
+    if (algo == LRB_CUDA_SEQ)
+        return (n.B * n.D + SEQ_NT - 1) / SEQ_NT <= 0x7fffffff;
+    return n.B * ((n.D + 31) / 32) <= 0x7fffffff;
 }
 
-template <bool CPLX, bool DATA> int launch(const lrb_cuda_scan *s, lrb_cuda_algo algo, void *work, cudaStream_t st)
+size_t workspace(dims n, lrb_cuda_algo algo, int cplx)
 {
+    if (algo != LRB_CUDA_CHUNKED)
+        return 0;
+    return chunk_ws_layout(make_geo(n.B, n.L, n.D, CH_NT, CH_ITEMS), cplx).total;
+}
+
+template <class IO> int launch(const IO &io, dims n, lrb_cuda_algo algo, void *work, cudaStream_t st)
+{
+    if (!grid_ok(n, algo, work))
+        return LRB_CUDA_EINVAL;
     switch (algo) {
     case LRB_CUDA_SEQ: {
-        const int64_t chains = s->B * s->D, blocks = (chains + SEQ_NT - 1) / SEQ_NT;
-        const auto kern = seq_kernel<CPLX, DATA>;
-        LRB_LAUNCH(kern, (unsigned)blocks, SEQ_NT, st, *s);
+        const int64_t blocks = (n.B * n.D + SEQ_NT - 1) / SEQ_NT;
+        const auto kern = seq_kernel<IO>;
+        LRB_LAUNCH(kern, (unsigned)blocks, SEQ_NT, st, io, n);
         break;
     }
     case LRB_CUDA_UL: {
-        const int cw = group_width(s->D);
-        const int64_t gpb = (s->D + cw - 1) / cw;
-        const auto kern = ul_kernel<CPLX, DATA>;
-        LRB_LAUNCH(kern, (unsigned)(s->B * gpb), UL_NT, st, *s, cw, gpb);
+        const int cw = group_width(n.D);
+        const int64_t gpb = (n.D + cw - 1) / cw;
+        const auto kern = ul_kernel<IO>;
+        LRB_LAUNCH(kern, (unsigned)(n.B * gpb), UL_NT, st, io, n, cw, gpb);
         break;
     }
     case LRB_CUDA_CHUNKED: {
-        const chunk_geo g = chunk_geometry(s);
-        const ws_layout lo = chunk_ws_layout(s, g);
+        const chunk_geo g = make_geo(n.B, n.L, n.D, CH_NT, CH_ITEMS);
+        const ws_layout lo = chunk_ws_layout(g, IO::cplx);
         char *base = (char *)work;
         const chunk_ws w = {(int *)base, (int *)(base + lo.flags), (float *)(base + lo.agg), (float *)(base + lo.pre)};
         if (LRB_CUDA_CHECK(cudaMemsetAsync(work, 0, lo.reset, st)))
             return LRB_CUDA_EDEVICE;
-        const auto kern = chunked_kernel<CPLX, DATA>;
-        LRB_LAUNCH(kern, (unsigned)(g.G * g.K), CH_NT, st, *s, g, w);
+        const auto kern = chunked_kernel<IO>;
+        LRB_LAUNCH(kern, (unsigned)(g.G * g.K), CH_NT, st, io, n, g, w);
         break;
     }
     default:
@@ -402,28 +445,50 @@ template <bool CPLX, bool DATA> int launch(const lrb_cuda_scan *s, lrb_cuda_algo
     return LRB_CUDA_CHECK(cudaGetLastError()) ? LRB_CUDA_EDEVICE : LRB_CUDA_OK;
 }
 
+int scan_args_ok(const lrb_cuda_scan *s)
+{
+    if (!s || s->B < 1 || s->L < 1 || s->D < 1 || !s->b || !s->h)
+        return 0;
+    if (s->cplx ? (s->im_off < s->D || s->ld < s->im_off + s->D) : s->ld < s->D)
+        return 0;
+    return s->a != NULL || (s->nu != NULL && (!s->cplx || s->theta != NULL));
+}
+
+int glru_args_ok(const lrb_cuda_glru *g)
+{
+    return g && g->B >= 1 && g->L >= 1 && g->D >= 1 && g->ld >= g->D && g->ldy >= g->D && g->x && g->i && g->o &&
+           g->y && (g->tied || g->f);
+}
+
 } // namespace
 
 extern "C" size_t lrb_cuda_scan_workspace(const lrb_cuda_scan *s, lrb_cuda_algo algo)
 {
-    if (algo != LRB_CUDA_CHUNKED || !args_ok(s))
-        return 0;
-    return chunk_ws_layout(s, chunk_geometry(s)).total;
+    return scan_args_ok(s) ? workspace({s->B, s->L, s->D}, algo, s->cplx) : 0;
 }
 
 extern "C" int lrb_cuda_scan_launch(const lrb_cuda_scan *s, lrb_cuda_algo algo, void *work, cudaStream_t stream)
 {
-    if (!args_ok(s))
+    if (!scan_args_ok(s))
         return LRB_CUDA_EINVAL;
-    if (algo == LRB_CUDA_CHUNKED) {
-        const chunk_geo g = chunk_geometry(s);
-        if (!work || g.G * g.K > 0x7fffffff)
-            return LRB_CUDA_EINVAL;
-    }
-    if (algo == LRB_CUDA_SEQ && (s->B * s->D + SEQ_NT - 1) / SEQ_NT > 0x7fffffff)
-        return LRB_CUDA_EINVAL;
-    const bool data = s->a != nullptr;
+    const dims n = {s->B, s->L, s->D};
     if (s->cplx)
-        return data ? launch<true, true>(s, algo, work, stream) : launch<true, false>(s, algo, work, stream);
-    return data ? launch<false, true>(s, algo, work, stream) : launch<false, false>(s, algo, work, stream);
+        return s->a ? launch(scan_io<true, true>{*s}, n, algo, work, stream)
+                    : launch(scan_io<true, false>{*s}, n, algo, work, stream);
+    return s->a ? launch(scan_io<false, true>{*s}, n, algo, work, stream)
+                : launch(scan_io<false, false>{*s}, n, algo, work, stream);
+}
+
+extern "C" size_t lrb_cuda_glru_workspace(const lrb_cuda_glru *g, lrb_cuda_algo algo)
+{
+    return glru_args_ok(g) ? workspace({g->B, g->L, g->D}, algo, 0) : 0;
+}
+
+extern "C" int lrb_cuda_glru_launch(const lrb_cuda_glru *g, lrb_cuda_algo algo, void *work, cudaStream_t stream)
+{
+    if (!glru_args_ok(g))
+        return LRB_CUDA_EINVAL;
+    const dims n = {g->B, g->L, g->D};
+    return g->tied ? launch(glru_io<true>{*g}, n, algo, work, stream)
+                   : launch(glru_io<false>{*g}, n, algo, work, stream);
 }
