@@ -1,69 +1,135 @@
 #!/usr/bin/env bash
-# ci/gpu_run.sh — everything lrb does on a GPU, in one command for a lent H100 (or any CUDA machine):
-#   1. configure and build the h100 preset (Release, CUDA, LRB_REQUIRE_GPU=ON), or reuse build/h100 when
-#      it was carried there already built (the GPU machines have no package registry: Google Benchmark and
-#      Check must come with the build);
-#   2. the GPU tests (ctest -L gpu: every cuda variant on the golden set, the fresh-random kernel checks);
-#   3. compute-sanitizer memcheck and racecheck on lrb_gpu_check --quick;
-#   4. lrb_gpu_check (the full table) into the report directory;
-#   5. the GPU benchmark sweep of the cuda families (CUDA events, the same-run device-to-device copy
-#      roofline in the context) and the rendered report.
-# usage: bash ci/gpu_run.sh [--out DIR] [--sweep ci|full] [--reps N]   (default reports/h100, full, 5)
+# ci/gpu_run.sh — everything lrb does on a GPU, for a lent H100 (or any CUDA machine). Steps, in order:
+#   build      configure and build the h100 preset (Release, CUDA, LRB_REQUIRE_GPU=ON) unless build/h100
+#              is built already; the GPU machines have no package registry, so Google Benchmark and Check come
+#              as Debian packages unpacked by ci/gpu_deps.sh on the build machine into .gpu_deps (carried);
+#   tests      the GPU tests (ctest -L gpu: every cuda variant on the golden set, the fresh-random checks);
+#   sanitizer  compute-sanitizer memcheck and racecheck on lrb_gpu_check --quick;
+#   check      lrb_gpu_check (the full table) into the report directory;
+#   bench      the GPU benchmark sweep: one lrb_bench per family (cuda variants only; CUDA events; the
+#              same-run device-to-device copy roofline in each context), one JSON each, so that a run cut
+#              short keeps the families it finished;
+#   render     the rendered report (reports/render.py, needs matplotlib) and the targets table
+#              (reports/gpu_targets.py, plain python3) from every bench_*.json of the report directory.
+# usage: bash ci/gpu_run.sh [--out DIR] [--steps a,b,...] [--families targets|all|f1,f2,...] [--sweep ci|full|gpu]
+#                           [--reps N] [--min-time S] [--pack FILE.tar.gz]
+#   defaults: --out reports/h100 --steps build,tests,sanitizer,check,bench,render --families targets
+#             --sweep gpu --reps 3 --min-time 0.05. `targets` is the families the targets table reads.
+# A session with 10-minute commands runs it in two calls (the device tool: carry .gpu_deps, and build so that
+# the second call finds it): --steps build,tests,sanitizer,check, then --steps bench,render. It never needs
+# the network.
 # Prints one line per step and ends with "gpu run: ok" or "gpu run: FAILED (<steps>)"; exit 0 or 1.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 [ -d /usr/local/cuda/bin ] && export PATH="/usr/local/cuda/bin:$PATH"
-out=reports/h100; sweep=full; reps=5
+out=reports/h100; steps=build,tests,sanitizer,check,bench,render; families=targets; sweep=gpu; reps=3; min_time=0.05
+pack=
+usage="expected --out DIR, --steps a,b,..., --families targets|all|f1,f2,..., --sweep ci|full|gpu, --reps N, --min-time S, --pack FILE"
 while [ $# -gt 0 ]; do
+    [ $# -ge 2 ] || { echo "ci/gpu_run.sh: $1 needs a value ($usage)" >&2; exit 2; }
     case $1 in
-        --out) out=$2; shift ;;
-        --sweep) sweep=$2; shift ;;
-        --reps) reps=$2; shift ;;
-        *) echo "ci/gpu_run.sh: unknown option $1 (expected --out DIR, --sweep ci|full, --reps N)" >&2; exit 2 ;;
+        --out) out=$2 ;;
+        --steps) steps=$2 ;;
+        --families) families=$2 ;;
+        --sweep) sweep=$2 ;;
+        --reps) reps=$2 ;;
+        --min-time) min_time=$2 ;;
+        --pack) pack=$2 ;;
+        *) echo "ci/gpu_run.sh: unknown option $1 ($usage)" >&2; exit 2 ;;
     esac
-    shift
+    shift 2
 done
+for s in ${steps//,/ }; do
+    case $s in build|tests|sanitizer|check|bench|render) ;; *) echo "ci/gpu_run.sh: unknown step $s" >&2; exit 2 ;; esac
+done
+case $sweep in ci|full|gpu) ;; *) echo "ci/gpu_run.sh: --sweep $sweep ($usage)" >&2; exit 2 ;; esac
+want() { [[ ",$steps," == *",$1,"* ]]; }
 mkdir -p "$out" build
 bin=build/h100
 failed=()
 
-echo "=== build ($bin)"
-if [ ! -x $bin/lrb_gpu_check ]; then
-    { cmake --preset h100 && cmake --build --preset h100; } > build/h100.build.log 2>&1 \
-        || { tail -n 40 build/h100.build.log; echo "gpu run: FAILED (build)"; exit 1; }
-fi
-nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,memory.total --format=csv > "$out"/nvidia_smi.txt 2>&1
-cat "$out"/nvidia_smi.txt
-
-echo "=== GPU tests"
-( cd $bin && LRB_REQUIRE_GPU=1 ctest -L gpu --output-on-failure ) > "$out"/gpu_tests.log 2>&1 || failed+=(tests)
-tail -n 5 "$out"/gpu_tests.log
-
-echo "=== compute-sanitizer"
-for tool in memcheck racecheck; do
-    if command -v compute-sanitizer > /dev/null 2>&1; then
-        compute-sanitizer --tool $tool --error-exitcode 9 $bin/lrb_gpu_check --quick > "$out"/sanitizer_$tool.txt 2>&1 \
-            || failed+=($tool)
-        echo "  $tool: $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$out"/sanitizer_$tool.txt | tail -n 1)"
-    else
-        echo "  $tool: compute-sanitizer not found"; failed+=($tool)
+if want build; then
+    echo "=== build ($bin)"
+    if [ ! -x $bin/lrb_gpu_check ]; then
+        # a GPU machine without a package registry: Google Benchmark and Check from .gpu_deps (ci/gpu_deps.sh)
+        deps=()
+        if [ -d .gpu_deps/root/usr ]; then
+            deps=(-DCMAKE_PREFIX_PATH="$PWD/.gpu_deps/root/usr" -DCMAKE_DISABLE_FIND_PACKAGE_PkgConfig=ON)
+        fi
+        { cmake --preset h100 "${deps[@]}" && cmake --build --preset h100; } > build/h100.build.log 2>&1 \
+            || { tail -n 40 build/h100.build.log; echo "gpu run: FAILED (build)"; exit 1; }
+        [ -x $bin/lrb_bench ] || echo "  no lrb_bench (Google Benchmark not found: run ci/gpu_deps.sh and carry .gpu_deps)"
     fi
-done
+    nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,memory.total --format=csv > "$out"/nvidia_smi.txt 2>&1
+    cat "$out"/nvidia_smi.txt
+fi
 
-echo "=== lrb_gpu_check"
-$bin/lrb_gpu_check > "$out"/gpu_check.txt 2>&1 || failed+=(gpu_check)
-tail -n 1 "$out"/gpu_check.txt
+if want tests; then
+    echo "=== GPU tests"
+    ( cd $bin && LRB_REQUIRE_GPU=1 ctest -L gpu --output-on-failure ) > "$out"/gpu_tests.log 2>&1 || failed+=(tests)
+    tail -n 5 "$out"/gpu_tests.log
+fi
 
-echo "=== benchmarks: cuda families, $sweep sweep, $reps repetitions"
-$bin/lrb_bench --lrb-sweep=$sweep --benchmark_filter='/cuda\.' --benchmark_repetitions=$reps \
-    --benchmark_min_time=0.1 --benchmark_display_aggregates_only=true \
-    --benchmark_out="$out"/bench.json --benchmark_out_format=json > "$out"/bench.log 2>&1 || failed+=(bench)
-tail -n 3 "$out"/bench.log
-if command -v python3 > /dev/null 2>&1 && python3 -c 'import matplotlib' 2> /dev/null; then
-    python3 reports/render.py --bench "$out"/bench.json --out "$out" --title "lrb cuda ($sweep sweep)" \
-        > "$out"/render.log 2>&1 || failed+=(render)
-else
-    echo "  no python3 with matplotlib here: render $out/bench.json on the build machine (reports/render.py)"
+if want sanitizer; then
+    echo "=== compute-sanitizer"
+    for tool in memcheck racecheck; do
+        if command -v compute-sanitizer > /dev/null 2>&1; then
+            compute-sanitizer --tool $tool --error-exitcode 9 $bin/lrb_gpu_check --quick > "$out"/sanitizer_$tool.txt 2>&1 \
+                || failed+=($tool)
+            echo "  $tool: $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$out"/sanitizer_$tool.txt | tail -n 1)"
+        else
+            echo "  $tool: compute-sanitizer not found"; failed+=($tool)
+        fi
+    done
+fi
+
+if want check; then
+    echo "=== lrb_gpu_check"
+    $bin/lrb_gpu_check > "$out"/gpu_check.txt 2>&1 || failed+=(gpu_check)
+    tail -n 1 "$out"/gpu_check.txt
+fi
+
+if want bench; then
+    # the families the targets table reads (reports/gpu_targets.py), or every family with cuda variants
+    case $families in
+        targets) fams="gpu_scan_bd scan_data scan_cplx scan gpu_glru gpu_glru_untied gpu_wkv4 wkv4" ;;
+        all) fams=$($bin/lrb_bench --lrb-sweep=$sweep --benchmark_list_tests 2> /dev/null | grep '/cuda\.' \
+                    | cut -d/ -f1 | awk '!seen[$0]++' | tr '\n' ' ') ;;
+        *) fams=${families//,/ } ;;
+    esac
+    echo "=== benchmarks: $sweep sweep, $reps repetitions, families: $fams"
+    for fam in $fams; do
+        t0=$SECONDS
+        $bin/lrb_bench --lrb-sweep=$sweep --benchmark_filter="^$fam/cuda\\." --benchmark_repetitions=$reps \
+            --benchmark_min_time=$min_time --benchmark_display_aggregates_only=true \
+            --benchmark_out="$out"/bench_$fam.json --benchmark_out_format=json > "$out"/bench_$fam.log 2>&1 \
+            || failed+=(bench:$fam)
+        echo "  $fam: $((SECONDS - t0)) s, $(grep -c '_median' "$out"/bench_$fam.log) instances, $(grep -c 'ERROR OCCURRED' "$out"/bench_$fam.log) errors"
+    done
+fi
+
+if want render; then
+    echo "=== report"
+    jsons=("$out"/bench_*.json)
+    if [ ! -e "${jsons[0]}" ]; then
+        echo "  no bench_*.json in $out"; failed+=(render)
+    else
+        bargs=(); for j in "${jsons[@]}"; do bargs+=(--bench "$j"); done
+        python3 reports/gpu_targets.py "${bargs[@]}" --out "$out"/targets.md || failed+=(targets)
+        grep -c 'not met' "$out"/targets.md | sed 's/^/  targets not met: /'
+        if python3 -c 'import matplotlib' 2> /dev/null; then
+            python3 reports/render.py "${bargs[@]}" --out "$out" --title "lrb cuda ($sweep sweep)" \
+                > "$out"/render.log 2>&1 || failed+=(render)
+        else
+            echo "  no matplotlib here: render on the build machine: /usr/bin/python3 reports/render.py ${bargs[*]} --out $out"
+        fi
+    fi
+fi
+
+# one file to bring the report back in (the device tool returns at most 8 files)
+if [ -n "$pack" ]; then
+    cp build/h100.build.log "$out"/ 2> /dev/null
+    tar czf "$pack" -C "$out" . && echo "=== packed $out into $pack ($(du -h "$pack" | cut -f1))" || failed+=(pack)
 fi
 
 if [ ${#failed[@]} -eq 0 ]; then echo "gpu run: ok"; else echo "gpu run: FAILED (${failed[*]})"; exit 1; fi

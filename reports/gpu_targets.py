@@ -10,7 +10,7 @@ gated scan or WKV-4; bench/FORMAT.md). Ratios are of medians over the repetition
 
 Working sets: "large" is bytes_min ≥ 256 MB (G1's threshold; five times the 50 MiB L2 of an H100).
 
-usage: gpu_targets.py --bench bench.json [--out targets.md]
+usage: gpu_targets.py --bench bench.json [--bench more.json ...] [--out targets.md]
 """
 import argparse
 import json
@@ -22,9 +22,17 @@ LARGE = 256e6
 REAL_SCANS = r"scan|scan_data|gpu_scan_bd"
 
 
-def load(path):
-    d = json.load(open(path))
-    rows = {}
+def load(paths):
+    rows, ctx = {}, {}
+    for path in paths:
+        d = json.load(open(path))
+        if not ctx.get("gpu"):
+            ctx = d.get("context", {})
+        load_rows(d, rows)
+    return rows, ctx
+
+
+def load_rows(d, rows):
     for b in d.get("benchmarks", []):
         if b.get("aggregate_name") != "median" or b.get("error_occurred"):
             continue
@@ -35,7 +43,6 @@ def load(path):
         shape = {k: int(v) for k, v in (s.split(":") for s in parts[2:] if ":" in s)}
         rows[name] = dict(family=parts[0], variant=parts[1], shape=shape, t=b["real_time"],
                           frac=b.get("roofline_frac"), bytes=b.get("bytes_min", 0.0))
-    return rows, d.get("context", {})
 
 
 def fmt(x, nd=2):
@@ -53,7 +60,7 @@ def bd(r):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bench", required=True)
+    ap.add_argument("--bench", action="append", required=True, help="lrb_bench JSON (repeatable)")
     ap.add_argument("--out")
     a = ap.parse_args()
     rows, ctx = load(a.bench)
