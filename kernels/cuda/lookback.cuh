@@ -8,7 +8,8 @@
  * its aggregate (ST_AGG), finds the nearest predecessor with ST_PREFIX, steps that prefix forward through
  * the aggregates in between, and publishes its own prefix (ST_PREFIX). Values are written with st.cg and
  * read with ld.cg (L2, coherent across blocks); each lane fences its values before the warp barrier after
- * which lane 0 sets the flag, and a reader fences after it has seen the flag.
+ * which lane 0 sets the flag, and a reader fences after it has seen the flag. Warp 0 runs the look-back:
+ * its 32 lanes read 32 flags at a time, and its first cw lanes carry one channel each.
  */
 #ifndef LRB_LOOKBACK_CUH
 #define LRB_LOOKBACK_CUH
@@ -16,6 +17,13 @@
 #include <cuda_runtime.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* In a spinning wait: nothing on a GPU; on the emulation (tests/cuda_emu) a yield of the host thread. */
+#ifdef LRB_CUDA_EMU
+#define LRB_SPIN_WAIT() lrb_emu_spin()
+#else
+#define LRB_SPIN_WAIT() ((void)0)
+#endif
 
 namespace lrb_lookback
 {
@@ -76,36 +84,63 @@ inline ws_layout lookback_layout(int64_t tiles, size_t agg_bytes, size_t pre_byt
     return lo;
 }
 
-/* The lanes 0 .. cw − 1 of warp 0, which run the look-back (one per channel). */
-__device__ __forceinline__ unsigned lanes(int cw)
-{
-    return cw == 32 ? 0xffffffffu : (1u << cw) - 1u;
-}
+constexpr unsigned FULL_WARP = 0xffffffffu;
 
-/* Called by every lane of lanes(cw) after it stored its values: fence, barrier, then lane 0 sets the flag. */
-__device__ __forceinline__ void publish(int *flags, int64_t tile, int status, int lane, int cw)
+/* Called by all 32 lanes of warp 0 after those with values stored them: fence, barrier, then lane 0 sets the
+ * flag. */
+__device__ __forceinline__ void publish(int *flags, int64_t tile, int status, int lane)
 {
     __threadfence();
-    __syncwarp(lanes(cw));
+    __syncwarp(FULL_WARP);
     if (lane == 0)
         atomicExch(&flags[tile], status);
 }
 
-/* The nearest predecessor of `tile` in its row (stride G) that has published its prefix; its values and
- * the aggregates of the tiles after it are visible once this returns. */
-__device__ __forceinline__ int64_t find_prefix(const int *flags, int64_t tile, int64_t G)
+/* The nearest predecessor of `tile` in its row (stride G) that has published its prefix, such that every tile
+ * between them has published at least its aggregate; their values are visible once this returns. Called by
+ * all 32 lanes of warp 0, which read the flags of 32 predecessors at once (lane l the (l+1)-th one back), so
+ * that a walk past n aggregates costs n/32 round trips to L2, not n. The first tile of a row always ends
+ * the walk (it publishes its prefix at once). Every lane gets the same answer. */
+__device__ __forceinline__ int64_t find_prefix(const int *flags, int64_t tile, int64_t G, int lane)
 {
-    int64_t j = tile - G;
-    for (;; j -= G) {
-        int f;
-        do
-            f = *(const volatile int *)&flags[j];
-        while (f == ST_NONE);
-        if (f == ST_PREFIX)
-            break;
+    for (int64_t hi = tile - G;; hi -= 32 * G) {
+        const int64_t j = hi - lane * G;
+        for (;;) {
+            /* before the row's first tile: as if published (never nearer than that tile itself) */
+            const int f = j >= 0 ? *(const volatile int *)&flags[j] : ST_PREFIX;
+            const unsigned pre = __ballot_sync(FULL_WARP, f == ST_PREFIX);
+            const unsigned none = __ballot_sync(FULL_WARP, f == ST_NONE);
+            const unsigned nearer = pre ? (1u << (__ffs((int)pre) - 1)) - 1u : FULL_WARP;
+            if (none & nearer) { /* a tile before the nearest prefix has not even its aggregate yet */
+                LRB_SPIN_WAIT();
+                continue;
+            }
+            if (!pre)
+                break; /* 32 aggregates: the next window back */
+            __threadfence();
+            return hi - (int64_t)(__ffs((int)pre) - 1) * G;
+        }
     }
-    __threadfence();
-    return j;
+}
+
+/* `carry` stepped forward through the aggregates of the tiles j + G, ..., tile − G, in that order:
+ * carry = step(carry, load(q)). AHEAD aggregates are loaded before any of them is used, so their round trips
+ * to L2 overlap (the steps themselves are a dependent chain, as they must be for the same bits). */
+template <int AHEAD, class Agg, class Carry, class Load, class Step>
+__device__ __forceinline__ Carry step_through(Carry carry, int64_t j, int64_t tile, int64_t G, Load load, Step step)
+{
+    for (int64_t m = j + G; m < tile; m += AHEAD * G) {
+        Agg ag[AHEAD];
+#pragma unroll
+        for (int u = 0; u < AHEAD; u++)
+            if (m + u * G < tile)
+                ag[u] = load(m + u * G);
+#pragma unroll
+        for (int u = 0; u < AHEAD; u++)
+            if (m + u * G < tile)
+                carry = step(carry, ag[u]);
+    }
+    return carry;
 }
 
 } // namespace lrb_lookback

@@ -227,8 +227,8 @@ constexpr int UL_NT = UL_ELEMS / 2; /* one thread per upper-half element */
 template <class IO> __global__ void __launch_bounds__(UL_NT) ul_kernel(IO io, dims n, int cw, int64_t groups_per_b)
 {
     constexpr bool C = IO::cplx;
-    __shared__ amap tile[UL_ELEMS]; /* [row][channel]: row·cw + channel */
-    __shared__ cval carry_sh[32];
+    LRB_SHARED(amap, tile, [UL_ELEMS]); /* [row][channel]: row·cw + channel */
+    LRB_SHARED(cval, carry_sh, [32]);
     const int T = UL_ELEMS / cw, half = T / 2;
     const int tid = threadIdx.x, ch = tid % cw, j = tid / cw; /* j < T/2 */
     const int64_t grp = blockIdx.x, bi = grp / groups_per_b, d = (grp - bi * groups_per_b) * cw + ch;
@@ -276,6 +276,9 @@ template <class IO> __global__ void __launch_bounds__(UL_NT) ul_kernel(IO io, di
 
 constexpr int CH_NT = 256;
 constexpr int CH_ITEMS = 16;
+/* blocks per SM the register budget must allow: 3 for real steps (≤ 85 registers), 2 for complex (≤ 128),
+ * which keeps 16 items of every thread in flight on 768 or 512 threads per SM */
+template <class IO> constexpr int CH_MIN_BLOCKS = IO::cplx ? 2 : 3;
 
 typedef tile_geo chunk_geo;
 
@@ -302,13 +305,14 @@ template <bool CPLX> __device__ __forceinline__ cval get(const float *p)
     return v;
 }
 
-template <class IO> __global__ void __launch_bounds__(CH_NT) chunked_kernel(IO io, dims n, chunk_geo g, chunk_ws w)
+template <class IO>
+__global__ void __launch_bounds__(CH_NT, CH_MIN_BLOCKS<IO>) chunked_kernel(IO io, dims n, chunk_geo g, chunk_ws w)
 {
     constexpr bool C = IO::cplx;
-    constexpr int NV = C ? 2 : 1; /* floats per value */
-    __shared__ amap maps[CH_NT];  /* [segment][channel] = thread index */
-    __shared__ cval carry_sh[32];
-    __shared__ int64_t tile_sh;
+    constexpr int NV = C ? 2 : 1;    /* floats per value */
+    LRB_SHARED(amap, maps, [CH_NT]); /* [segment][channel] = thread index */
+    LRB_SHARED(cval, carry_sh, [32]);
+    LRB_SHARED(int64_t, tile_sh);
     const int tid = threadIdx.x;
     if (tid == 0)
         tile_sh = atomicAdd(w.counter, 1);
@@ -344,32 +348,42 @@ template <class IO> __global__ void __launch_bounds__(CH_NT) chunked_kernel(IO i
     }
     const amap excl = seg > 0 ? maps[tid - g.cw] : identity_map();
 
-    if (tid < g.cw) { /* warp 0: the look-back, one lane per channel */
+    if (tid < 32) { /* warp 0: the look-back (lookback.cuh); lane < cw carries channel `lane` (ch == tid) */
+        const bool chan = tid < g.cw;
         const amap tot = maps[(g.segs - 1) * g.cw + ch];
-        cval carry;
+        cval carry = {0.0f, 0.0f};
         if (k == 0) {
-            carry = live ? io.h0(bi, d) : cval{0.0f, 0.0f};
+            if (chan && live)
+                carry = io.h0(bi, d);
         } else {
             float *ag = w.agg + (tile * g.cw + ch) * 2 * NV;
-            put<C>(ag, tot.A);
-            put<C>(ag + NV, tot.B);
-            publish(w.flags, tile, ST_AGG, ch, g.cw);
+            if (chan) {
+                put<C>(ag, tot.A);
+                put<C>(ag + NV, tot.B);
+            }
+            publish(w.flags, tile, ST_AGG, tid);
             /* the nearest published prefix, stepped forward through the aggregates in between one affine
              * step each: exactly the steps by which those tiles compute their own prefixes, so the carry
              * is the same bits whichever tile the walk stops at (deterministic whatever the block timing) */
-            int64_t j = find_prefix(w.flags, tile, g.G);
-            carry = get<C>(w.pre + (j * g.cw + ch) * NV);
-            for (j += g.G; j < tile; j += g.G) {
-                const float *aj = w.agg + (j * g.cw + ch) * 2 * NV;
-                carry = affine<C>(get<C>(aj), carry, get<C>(aj + NV));
+            const int64_t j = find_prefix(w.flags, tile, g.G, tid);
+            if (chan) {
+                const auto load = [&](int64_t q) {
+                    const float *aq = w.agg + (q * g.cw + ch) * 2 * NV;
+                    return amap{get<C>(aq), get<C>(aq + NV)};
+                };
+                const auto step = [](cval h, amap q) { return affine<C>(q.A, h, q.B); };
+                carry = step_through<4, amap>(get<C>(w.pre + (j * g.cw + ch) * NV), j, tile, g.G, load, step);
             }
         }
         const cval after = affine<C>(tot.A, carry, tot.B);
-        put<C>(w.pre + (tile * g.cw + ch) * NV, after);
-        publish(w.flags, tile, ST_PREFIX, ch, g.cw);
-        if (k == g.K - 1 && live)
-            io.h_last(bi, d, after);
-        carry_sh[ch] = carry;
+        if (chan)
+            put<C>(w.pre + (tile * g.cw + ch) * NV, after);
+        publish(w.flags, tile, ST_PREFIX, tid);
+        if (chan) {
+            if (k == g.K - 1 && live)
+                io.h_last(bi, d, after);
+            carry_sh[ch] = carry;
+        }
     }
     __syncthreads();
 

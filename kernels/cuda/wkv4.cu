@@ -173,11 +173,13 @@ __device__ __forceinline__ seg get(const float4 *p)
     return {v.x, v.y, v.z, v.w};
 }
 
-__global__ void __launch_bounds__(CH_NT) wkv_chunked_kernel(lrb_cuda_wkv4 a, geo g, ws wsp)
+/* 2 blocks per SM: the look-back's aggregates read ahead (lookback.cuh) take this kernel from 80 to 102 registers,
+ * and 3 blocks' budget of 85 spills */
+__global__ void __launch_bounds__(CH_NT, 2) wkv_chunked_kernel(lrb_cuda_wkv4 a, geo g, ws wsp)
 {
-    __shared__ seg segs[CH_NT]; /* [segment][channel] = thread index */
-    __shared__ seg carry_sh[32];
-    __shared__ int64_t tile_sh;
+    LRB_SHARED(seg, segs, [CH_NT]); /* [segment][channel] = thread index */
+    LRB_SHARED(seg, carry_sh, [32]);
+    LRB_SHARED(int64_t, tile_sh);
     const int tid = threadIdx.x;
     if (tid == 0)
         tile_sh = atomicAdd(wsp.counter, 1);
@@ -221,33 +223,42 @@ __global__ void __launch_bounds__(CH_NT) wkv_chunked_kernel(lrb_cuda_wkv4 a, geo
     if (sg > 0)
         excl = segs[tid - g.cw];
 
-    if (tid < g.cw) {
+    if (tid < 32) { /* warp 0: the look-back (lookback.cuh); lane < cw carries channel `lane` (ch == tid) */
+        const bool chan = tid < g.cw;
         const seg tot = segs[(g.segs - 1) * g.cw + ch];
         const int64_t sidx = bi * a.C + c;
-        seg carry;
+        seg carry = seg_empty();
         if (k == 0) {
-            carry = live ? initial_state(a, sidx) : seg_empty();
+            if (chan && live)
+                carry = initial_state(a, sidx);
         } else {
-            put(wsp.agg + tile * g.cw + ch, tot);
-            publish(wsp.flags, tile, ST_AGG, ch, g.cw);
+            if (chan)
+                put(wsp.agg + tile * g.cw + ch, tot);
+            publish(wsp.flags, tile, ST_AGG, tid);
             /* the nearest published prefix, then forward through the aggregates in between, tile by tile,
              * which is how those tiles form their own prefixes (deterministic, as in scan.cu) */
-            int64_t j = find_prefix(wsp.flags, tile, g.G);
-            carry = get(wsp.pre + j * g.cw + ch);
-            for (j += g.G; j < tile; j += g.G) {
-                const seg ag = get(wsp.agg + j * g.cw + ch);
-                carry = combine(carry, __fmul_rn(ag.n, w), ag);
-                carry.n = 0.0f;
+            const int64_t j = find_prefix(wsp.flags, tile, g.G, tid);
+            if (chan) {
+                const auto load = [&](int64_t q) { return get(wsp.agg + q * g.cw + ch); };
+                const auto step = [w](seg cr, seg ag) {
+                    cr = combine(cr, __fmul_rn(ag.n, w), ag);
+                    cr.n = 0.0f;
+                    return cr;
+                };
+                carry = step_through<4, seg>(get(wsp.pre + j * g.cw + ch), j, tile, g.G, load, step);
             }
         }
         carry.n = 0.0f; /* a state, not a run of tokens */
         seg after = combine(carry, __fmul_rn(tot.n, w), tot);
         after.n = 0.0f;
-        put(wsp.pre + tile * g.cw + ch, after);
-        publish(wsp.flags, tile, ST_PREFIX, ch, g.cw);
-        if (k == g.K - 1 && live)
-            final_state(a, sidx, after);
-        carry_sh[ch] = carry;
+        if (chan)
+            put(wsp.pre + tile * g.cw + ch, after);
+        publish(wsp.flags, tile, ST_PREFIX, tid);
+        if (chan) {
+            if (k == g.K - 1 && live)
+                final_state(a, sidx, after);
+            carry_sh[ch] = carry;
+        }
     }
     __syncthreads();
 

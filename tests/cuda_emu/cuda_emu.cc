@@ -4,11 +4,14 @@
  * C++ against the headers of this directory), staging and timing (cuda_backend.c), the registry's cuda
  * variants — on this emulated runtime. So on every build machine, GPU or not, CI checks the kernels' index
  * arithmetic, tiling, Hillis–Steele and Upper/Lower levels, look-back and WKV-4 operator on fresh random data,
- * and every cuda variant, staging included, on the golden set. It is not a GPU: blocks run one after another, each on
- * blockDim.x host threads that meet at real barriers for __syncthreads and __syncwarp, "device" memory is
- * host memory, and the arithmetic is the host's (without the GPU's FMA contraction choices). So the
- * look-back always finds its predecessor's prefix published, and timing, memory-model and occupancy
- * questions are left to a real GPU (lrb_cuda_tests, lrb_gpu_check, compute-sanitizer).
+ * and every cuda variant, staging included, on the golden set. It is not a GPU: LRB_EMU_SLOTS blocks run at
+ * once, each on blockDim.x host threads that meet at real barriers for __syncthreads and __syncwarp (block
+ * slot s runs blocks s, s + LRB_EMU_SLOTS, ...), "device" memory is host memory, and the arithmetic is the
+ * host's (without the GPU's FMA contraction choices). Concurrent blocks make the look-back of the chunked
+ * kernels meet predecessors that are still running (it spins on them, or walks past their aggregates), as
+ * on a GPU, though with a handful of blocks rather than hundreds and under the host's stronger memory
+ * model; timing, memory-model and occupancy questions are left to a real GPU (lrb_cuda_tests,
+ * lrb_gpu_check, compute-sanitizer).
  */
 #include "cuda_runtime.h"
 
@@ -17,21 +20,26 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <atomic>
 #include <map>
+#include <tuple>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 thread_local lrb_emu_dim3 threadIdx, blockIdx;
+thread_local int lrb_emu_slot;
 
 namespace
 {
 
-/* the barriers of the launch in progress */
-std::barrier<> *block_barrier;
+/* the barrier of this thread's block; the warp barriers of the launch in progress by (slot, warp, mask); the
+ * ballot accumulators by (slot, warp) */
+thread_local std::barrier<> *block_barrier;
 std::mutex warp_mu;
-std::map<unsigned, std::unique_ptr<std::barrier<>>> warp_barriers;
+std::map<std::tuple<int, unsigned, unsigned>, std::unique_ptr<std::barrier<>>> warp_barriers;
+std::atomic<unsigned> ballots[LRB_EMU_SLOTS][32];
 
 } // namespace
 
@@ -45,7 +53,7 @@ void __syncwarp(unsigned mask)
     std::barrier<> *b;
     {
         std::lock_guard<std::mutex> lock(warp_mu);
-        auto &slot = warp_barriers[mask];
+        auto &slot = warp_barriers[{lrb_emu_slot, threadIdx.x / 32, mask}];
         if (!slot)
             slot = std::make_unique<std::barrier<>>(__builtin_popcount(mask));
         b = slot.get();
@@ -53,24 +61,48 @@ void __syncwarp(unsigned mask)
     b->arrive_and_wait();
 }
 
+unsigned __ballot_sync(unsigned mask, int pred)
+{
+    const unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    std::atomic<unsigned> &acc = ballots[lrb_emu_slot][warp];
+    if (pred)
+        acc.fetch_or(1u << lane);
+    __syncwarp(mask);
+    const unsigned votes = acc.load() & mask;
+    __syncwarp(mask); /* every lane has read the votes before the lowest lane clears them */
+    if (lane == (unsigned)__builtin_ctz(mask))
+        acc.store(0);
+    __syncwarp(mask);
+    return votes;
+}
+
+void lrb_emu_spin(void)
+{
+    std::this_thread::yield();
+}
+
 void lrb_emu_launch(int64_t grid, int block, const std::function<void()> &body)
 {
-    std::barrier<> bar(block);
-    block_barrier = &bar;
+    const int slots = (int)(grid < LRB_EMU_SLOTS ? grid : LRB_EMU_SLOTS);
+    std::vector<std::unique_ptr<std::barrier<>>> bars;
+    for (int s = 0; s < slots; s++)
+        bars.push_back(std::make_unique<std::barrier<>>(block));
     warp_barriers.clear();
     std::vector<std::thread> threads;
-    for (int t = 0; t < block; t++)
-        threads.emplace_back([&, t] {
-            threadIdx = {(unsigned)t, 0, 0};
-            for (int64_t b = 0; b < grid; b++) {
-                blockIdx = {(unsigned)b, 0, 0};
-                body();
-                bar.arrive_and_wait(); /* the block is over: its shared memory is the next one's */
-            }
-        });
+    for (int s = 0; s < slots; s++)
+        for (int t = 0; t < block; t++)
+            threads.emplace_back([&, s, t] {
+                lrb_emu_slot = s;
+                block_barrier = bars[s].get();
+                threadIdx = {(unsigned)t, 0, 0};
+                for (int64_t b = s; b < grid; b += slots) {
+                    blockIdx = {(unsigned)b, 0, 0};
+                    body();
+                    block_barrier->arrive_and_wait(); /* the block is over: its shared memory is the next one's */
+                }
+            });
     for (auto &th : threads)
         th.join();
-    block_barrier = nullptr;
 }
 
 /* ---- the runtime API on host memory ------------------------------------------------------------------- */

@@ -1,9 +1,9 @@
 /*
  * cuda_runtime.h (emulation) — what device code needs, for compiling lrb's .cu files as host C++ in the
  * CUDA emulation test: the qualifiers as nothing, threadIdx/blockIdx per emulated thread, barriers,
- * fences, atomics, the cache-hinted loads and stores as plain ones, the rounding intrinsics as plain
- * float arithmetic, float4. Blocks of a launch run one after another, each on blockDim.x host threads
- * (see cuda_emu.cc), so __shared__ storage (static here) is the block's while it runs.
+ * fences, atomics, the cache-hinted loads and stores as volatile ones, the rounding intrinsics as plain
+ * float arithmetic, float4. LRB_EMU_SLOTS blocks of a launch run at once, each on blockDim.x host threads
+ * (see cuda_emu.cc); shared memory is declared with LRB_SHARED (launch.cuh), one copy per slot.
  */
 #ifndef LRB_EMU_CUDA_RUNTIME_H
 #define LRB_EMU_CUDA_RUNTIME_H
@@ -28,8 +28,19 @@ struct lrb_emu_dim3 {
 };
 extern thread_local lrb_emu_dim3 threadIdx, blockIdx;
 
+/* Blocks of a launch that run at once (each on its own blockDim.x host threads), and the one this thread
+ * belongs to, which selects its copy of shared memory (LRB_SHARED in launch.cuh). */
+#define LRB_EMU_SLOTS 3
+extern thread_local int lrb_emu_slot;
+
 void __syncthreads();
 void __syncwarp(unsigned mask);
+/* the lanes of `mask` in this thread's warp whose pred is non-zero (every lane of mask must call it) */
+unsigned __ballot_sync(unsigned mask, int pred);
+inline int __ffs(int x)
+{
+    return __builtin_ffs(x);
+}
 inline void __threadfence()
 {
     std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -60,11 +71,16 @@ template <class T> inline void __stcg(T *p, T v)
 }
 inline float4 __ldcg(const float4 *p)
 {
-    return *p; /* blocks run one after another: no other block writes meanwhile */
+    const volatile float *q = (const volatile float *)p;
+    return {q[0], q[1], q[2], q[3]};
 }
 inline void __stcg(float4 *p, float4 v)
 {
-    *p = v;
+    volatile float *q = (volatile float *)p;
+    q[0] = v.x;
+    q[1] = v.y;
+    q[2] = v.z;
+    q[3] = v.w;
 }
 inline float __fmul_rn(float a, float b)
 {
@@ -83,6 +99,9 @@ inline void sincos(double x, double *s, double *c)
     *s = std::sin(x);
     *c = std::cos(x);
 }
+
+/* A spinning wait's turn: yields the host thread (emulated blocks outnumber the cores). */
+void lrb_emu_spin(void);
 
 /* Runs body on grid blocks of `block` threads (the emulated `kern<<<grid, block>>>(...)`). */
 void lrb_emu_launch(int64_t grid, int block, const std::function<void()> &body);
