@@ -38,7 +38,8 @@ build_and_test release
 # The sanitizer build runs every suite; the oracle regeneration and the tier-2 long cases (pure NumPy
 # and already run by the release build) are left to the release build, and so is the callgrind gate
 # (instruction counts belong to the release binary, and ASan does not run under valgrind).
-build_and_test asan -E 'golden\.(regenerate|tier2_.*)|gate\.callgrind'
+# bench.cuda_emulation too: the CUDA backend is under ASan in cuda.emulation, and lrb_bench in bench.smoke
+build_and_test asan -E 'golden\.(regenerate|tier2_.*)|gate\.callgrind|bench\.cuda_emulation'
 
 echo "=== fuzz: .npy reader (libFuzzer, ASan+UBSan, 60 s)"
 fuzz_bin=build/fuzz_npy

@@ -87,6 +87,35 @@ static int download(float *h, const float *d, size_t n)
     return LRB_CUDA_CHECK(cudaMemcpy(h, d, n * sizeof *h, cudaMemcpyDeviceToHost));
 }
 
+/* Fills the verdict of one launch into row: its outputs `out` (n floats in rows of ld, of which columns
+ * 0 .. D − 1 and, when im_off > 0, im_off .. im_off + D − 1 are written; every other column must keep the
+ * NaN poison) and final state `hl` (ns floats) against float64 references, as one relative L2 error bound by
+ * tol; out2 is a second launch's outputs, which must be the same bits. */
+static void judge(lrb_gpu_check_row *row, const float *out, const float *out2, const double *ref, size_t n, int64_t ld,
+                  int64_t D, int64_t im_off, const float *hl, const double *refl, size_t ns, double tol)
+{
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        const int64_t col = (int64_t)(i % (size_t)ld);
+        if (!(col < D || (im_off > 0 && col >= im_off && col < im_off + D))) {
+            row->gap_written += !isnan(out[i]);
+            continue;
+        }
+        row->nonfinite += !isfinite(out[i]);
+        num += (out[i] - ref[i]) * (out[i] - ref[i]);
+        den += ref[i] * ref[i];
+    }
+    for (size_t i = 0; i < ns; i++) {
+        row->nonfinite += !isfinite(hl[i]);
+        num += (hl[i] - refl[i]) * (hl[i] - refl[i]);
+        den += refl[i] * refl[i];
+    }
+    row->err = sqrt(num / (den > 0 ? den : 1));
+    row->tol = tol;
+    row->deterministic = memcmp(out, out2, n * sizeof *out) == 0;
+    row->ok = row->nonfinite == 0 && row->gap_written == 0 && row->err < row->tol && row->deterministic;
+}
+
 /* ---- scans -------------------------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -207,26 +236,7 @@ static int scan_checks(const shape *sh, int cplx, int data, uint64_t seed, lrb_g
             snprintf(row.what, sizeof row.what, "scan %-7s B=%lld L=%lld D=%lld %s %s h0=%d", algo_names[ai],
                      (long long)B, (long long)L, (long long)D, cplx ? "complex" : "real", data ? "data" : "const",
                      state);
-            double num = 0, den = 0;
-            for (size_t i = 0; i < n; i++) {
-                const int64_t col = (int64_t)(i % (size_t)ld);
-                if (!(col < D || (cplx && col >= io && col < io + D))) {
-                    row.gap_written += !isnan(h[i]);
-                    continue;
-                }
-                row.nonfinite += !isfinite(h[i]);
-                num += (h[i] - ref[i]) * (h[i] - ref[i]);
-                den += ref[i] * ref[i];
-            }
-            for (size_t i = 0; i < ns; i++) {
-                row.nonfinite += !isfinite(hl[i]);
-                num += (hl[i] - refl[i]) * (hl[i] - refl[i]);
-                den += refl[i] * refl[i];
-            }
-            row.err = sqrt(num / (den > 0 ? den : 1));
-            row.tol = 1e-5;
-            row.deterministic = memcmp(h, h2, n * sizeof *h) == 0;
-            row.ok = row.nonfinite == 0 && row.gap_written == 0 && row.err < row.tol && row.deterministic;
+            judge(&row, h, h2, ref, n, ld, D, io, hl, refl, ns, 1e-5);
             failed += !row.ok;
             emit(&row, ctx);
         }
@@ -323,25 +333,7 @@ static int glru_checks(const shape *sh, int tied, uint64_t seed, lrb_gpu_check_e
             memset(&row, 0, sizeof row);
             snprintf(row.what, sizeof row.what, "glru_scan %-7s B=%lld L=%lld D=%lld %s h0=%d", algo_names[ai],
                      (long long)B, (long long)L, (long long)D, tied ? "tied" : "untied", state);
-            double num = 0, den = 0;
-            for (size_t i = 0; i < ny; i++) {
-                if ((int64_t)(i % (size_t)ldy) >= D) {
-                    row.gap_written += !isnan(y[i]);
-                    continue;
-                }
-                row.nonfinite += !isfinite(y[i]);
-                num += (y[i] - ref[i]) * (y[i] - ref[i]);
-                den += ref[i] * ref[i];
-            }
-            for (size_t i = 0; i < ns; i++) {
-                row.nonfinite += !isfinite(hl[i]);
-                num += (hl[i] - refl[i]) * (hl[i] - refl[i]);
-                den += refl[i] * refl[i];
-            }
-            row.err = sqrt(num / (den > 0 ? den : 1));
-            row.tol = 1e-5;
-            row.deterministic = memcmp(y, y2, ny * sizeof *y) == 0;
-            row.ok = row.nonfinite == 0 && row.gap_written == 0 && row.err < row.tol && row.deterministic;
+            judge(&row, y, y2, ref, ny, ldy, D, 0, hl, refl, ns, 1e-5);
             failed += !row.ok;
             emit(&row, ctx);
         }
