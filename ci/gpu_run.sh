@@ -6,25 +6,26 @@
 #   tests      the GPU tests (ctest -L gpu: every cuda variant on the golden set, the fresh-random checks);
 #   sanitizer  compute-sanitizer memcheck and racecheck on lrb_gpu_check --quick;
 #   check      lrb_gpu_check (the full table) into the report directory;
-#   bench      the GPU benchmark sweep: one lrb_bench per family (cuda variants only; CUDA events; the
-#              same-run device-to-device copy roofline in each context), one JSON each, so that a run cut
-#              short keeps the families it finished;
+#   bench      the GPU benchmark sweep: one lrb_bench per family and algorithm (cuda variants only; CUDA
+#              events; the same-run device-to-device copy roofline in each context), one JSON each, so that a
+#              run cut short keeps what it finished; with --budget S no new run starts after S seconds of this
+#              script (so that a command with a time limit still renders and packs), and the ones left are named;
 #   render     the rendered report (reports/render.py, needs matplotlib) and the targets table
 #              (reports/gpu_targets.py, plain python3) from every bench_*.json of the report directory.
 # usage: bash ci/gpu_run.sh [--out DIR] [--steps a,b,...] [--families targets|all|f1,f2,...] [--sweep ci|full|gpu]
-#                           [--reps N] [--min-time S] [--pack FILE.tar.gz]
+#                           [--reps N] [--min-time S] [--pack FILE.tar.gz] [--budget S]
 #   defaults: --out reports/h100 --steps build,tests,sanitizer,check,bench,render --families targets
 #             --sweep gpu --reps 3 --min-time 0.05. `targets` is the families the targets table reads.
-# A session with 10-minute commands runs it in two calls (the device tool: carry .gpu_deps, and build so that
-# the second call finds it): --steps build,tests,sanitizer,check, then --steps bench,render. It never needs
-# the network.
+# A session with 10-minute commands runs it in several calls (the device tool: carry .gpu_deps; each call
+# builds unless the machine kept build/h100): --steps build,tests,sanitizer,check, then
+# --steps build,bench,render --budget 420 (and --families for what a call left). It never needs the network.
 # Prints one line per step and ends with "gpu run: ok" or "gpu run: FAILED (<steps>)"; exit 0 or 1.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 [ -d /usr/local/cuda/bin ] && export PATH="/usr/local/cuda/bin:$PATH"
 out=reports/h100; steps=build,tests,sanitizer,check,bench,render; families=targets; sweep=gpu; reps=3; min_time=0.05
-pack=
-usage="expected --out DIR, --steps a,b,..., --families targets|all|f1,f2,..., --sweep ci|full|gpu, --reps N, --min-time S, --pack FILE"
+pack=; budget=0; start=$SECONDS
+usage="expected --out DIR, --steps a,b,..., --families targets|all|f1,f2,..., --sweep ci|full|gpu, --reps N, --min-time S, --pack FILE, --budget S"
 while [ $# -gt 0 ]; do
     [ $# -ge 2 ] || { echo "ci/gpu_run.sh: $1 needs a value ($usage)" >&2; exit 2; }
     case $1 in
@@ -35,6 +36,7 @@ while [ $# -gt 0 ]; do
         --reps) reps=$2 ;;
         --min-time) min_time=$2 ;;
         --pack) pack=$2 ;;
+        --budget) budget=$2 ;;
         *) echo "ci/gpu_run.sh: unknown option $1 ($usage)" >&2; exit 2 ;;
     esac
     shift 2
@@ -74,8 +76,9 @@ if want sanitizer; then
     echo "=== compute-sanitizer"
     for tool in memcheck racecheck; do
         if command -v compute-sanitizer > /dev/null 2>&1; then
-            compute-sanitizer --tool $tool --error-exitcode 9 $bin/lrb_gpu_check --quick > "$out"/sanitizer_$tool.txt 2>&1 \
-                || failed+=($tool)
+            # at most 5 minutes each, so that a slow racecheck cannot eat a time-limited command
+            timeout 300 compute-sanitizer --tool $tool --error-exitcode 9 $bin/lrb_gpu_check --quick \
+                > "$out"/sanitizer_$tool.txt 2>&1 || failed+=($tool)
             echo "  $tool: $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$out"/sanitizer_$tool.txt | tail -n 1)"
         else
             echo "  $tool: compute-sanitizer not found"; failed+=($tool)
@@ -90,22 +93,36 @@ if want check; then
 fi
 
 if want bench; then
-    # the families the targets table reads (reports/gpu_targets.py), or every family with cuda variants
+    # the families the targets table reads (reports/gpu_targets.py), most important first, or every family
+    # with cuda variants
     case $families in
-        targets) fams="gpu_scan_bd scan_data scan_cplx scan gpu_glru gpu_glru_untied gpu_wkv4 wkv4" ;;
-        all) fams=$($bin/lrb_bench --lrb-sweep=$sweep --benchmark_list_tests 2> /dev/null | grep '/cuda\.' \
-                    | cut -d/ -f1 | awk '!seen[$0]++' | tr '\n' ' ') ;;
+        targets) fams="gpu_scan_bd scan_data gpu_glru gpu_wkv4 scan_cplx wkv4 gpu_glru_untied scan" ;;
+        all) fams=$($bin/lrb_bench --lrb-sweep=$sweep --lrb-no-golden-gate --benchmark_list_tests 2> /dev/null \
+                    | grep '/cuda\.' | cut -d/ -f1 | awk '!seen[$0]++' | tr '\n' ' ') ;;
         *) fams=${families//,/ } ;;
     esac
     echo "=== benchmarks: $sweep sweep, $reps repetitions, families: $fams"
+    # one lrb_bench per family and algorithm (its JSON is written when it ends); the gpu_* families at the
+    # targets' sizes run seq and chunked only (ul is the seed's algorithm: the crossover families have it)
+    left=()
     for fam in $fams; do
-        t0=$SECONDS
-        $bin/lrb_bench --lrb-sweep=$sweep --benchmark_filter="^$fam/cuda\\." --benchmark_repetitions=$reps \
-            --benchmark_min_time=$min_time --benchmark_display_aggregates_only=true \
-            --benchmark_out="$out"/bench_$fam.json --benchmark_out_format=json > "$out"/bench_$fam.log 2>&1 \
-            || failed+=(bench:$fam)
-        echo "  $fam: $((SECONDS - t0)) s, $(grep -c '_median' "$out"/bench_$fam.log) instances, $(grep -c 'ERROR OCCURRED' "$out"/bench_$fam.log) errors"
+        case $fam in gpu_*) algos="seq chunked" ;; *) algos="seq ul chunked" ;; esac
+        for alg in $algos; do
+            if [ "$budget" -gt 0 ] && [ $((SECONDS - start)) -ge "$budget" ]; then
+                left+=("$fam/$alg"); continue
+            fi
+            t0=$SECONDS; tag=${fam}_$alg
+            $bin/lrb_bench --lrb-sweep=$sweep --benchmark_filter="^$fam/cuda\\.$alg/" --benchmark_repetitions=$reps \
+                --benchmark_min_time=$min_time --benchmark_display_aggregates_only=true \
+                --benchmark_out="$out"/bench_$tag.json --benchmark_out_format=json > "$out"/bench_$tag.log 2>&1 \
+                || failed+=(bench:$tag)
+            echo "  $fam cuda.$alg: $((SECONDS - t0)) s, $(grep -c '_median' "$out"/bench_$tag.log) instances," \
+                 "$(grep -c 'ERROR OCCURRED' "$out"/bench_$tag.log) errors"
+        done
     done
+    if [ ${#left[@]} -gt 0 ]; then
+        echo "  over the budget of $budget s, not run: ${left[*]} (run them with --families)"
+    fi
 fi
 
 if want render; then
