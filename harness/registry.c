@@ -41,8 +41,9 @@ static int glru_parallel_ok(const lrb_cfg *cfg)
     {layer ".simd.chunked", layer, "simd", LRB_CHUNKED, fn, sup, NULL},       \
     {layer ".simd.ul", layer, "simd", LRB_UL, fn, sup, NULL}
 #define SIMD_DIRECT(layer, fn) {layer ".simd.direct", layer, "simd", LRB_DIRECT, fn, NULL, NULL}
-/* Every cuda variant is timed by lrb_cuda_timed: the device time of its GPU stages (the scan, WKV-4 or
- * gated scan; a layer's projections run on the CPU and are not timed) and those stages' bytes. */
+/* Every cuda variant is timed by lrb_cuda_timed: the device time of its GPU stages (the projections, by
+ * cuBLAS, and the scan, WKV-4 or gated scan; the elementwise steps between them run on the CPU and are not
+ * timed) and those stages' bytes. */
 #define CUDA3(layer, fn, sup)                                                         \
     {layer ".cuda.seq", layer, "cuda", LRB_SEQ, fn, sup, lrb_cuda_timed},             \
     {layer ".cuda.ul", layer, "cuda", LRB_UL, fn, sup, lrb_cuda_timed},               \
@@ -87,6 +88,7 @@ const lrb_variant lrb_variants[] = {
     CUDA2("rwkv4_block", lrb_cuda_layer_rwkv4_block, NULL),
     CUDA3("glru", lrb_cuda_layer_glru, glru_parallel_ok),
     CUDA3("rnn_wrapper", lrb_cuda_layer_rnn_wrapper, NULL),
+    {"linear.cuda.direct", "linear", "cuda", LRB_DIRECT, lrb_cuda_layer_linear, NULL, lrb_cuda_timed},
 #endif
 };
 const int lrb_num_variants = (int)(sizeof lrb_variants / sizeof lrb_variants[0]);

@@ -2,7 +2,8 @@
 # The GPU benchmark path on the CPU emulation of CUDA (lrb_bench_cuda_emu: lrb_bench with the cuda backend on
 # tests/cuda_emu): a few small cuda instances of scan, scan_data, glru, glru_untied and wkv4, then
 # reports/gpu_targets.py on the JSON. Checks that the cuda rows were timed by the device hook (manual time,
-# label timed=gpu_stages), that their bytes are the timed stage's (the gated scan's for glru, not the layer's),
+# label timed=gpu_stages), that their bytes are the timed stages' (for glru its two projections and the gated
+# scan, not the layer's bytes_min),
 # that the GPU copy roofline is in the context and every row has its fraction, that --lrb-sweep=gpu registers
 # the 2^30-element instance of the cuda-only families and no larger instance elsewhere, and that the targets
 # table has its rows. The emulation's times say nothing about a GPU; only the plumbing is tested.
@@ -37,10 +38,14 @@ for b in rows:
     assert "timed=gpu_stages" in b["label"], b["label"]
     assert b["roofline_frac"] > 0 and b["bytes_per_second"] > 0, b
 # the stage bytes (parameters, inputs, outputs, the state twice; floats of 4 bytes), at L = 16
+def dense(rows, i, o):                                   # x, W, bias, y
+    return rows * i + i * o + o + rows * o
 stage = {"scan": 256 + 16 * 256 * 2 + 2 * 256,           # ν; b, h; h0, h_last
          "scan_data": 16 * 256 * 3 + 2 * 256,            # b, a, h; states
-         "glru": 16 * 64 * (3 + 1) + 2 * 64,             # z (input, i, o), y; states
-         "glru_untied": 16 * 64 * (4 + 1) + 2 * 64,      # z (input, i, f, o), y; states
+         # glru (d_in = d_h = d_model = 64): the input projection to z, the gated scan (z (input, i, (f,) o)
+         # read, y written, states), the output projection
+         "glru": dense(16, 64, 192) + 16 * 64 * (3 + 1) + 2 * 64 + dense(16, 64, 64),
+         "glru_untied": dense(16, 64, 256) + 16 * 64 * (4 + 1) + 2 * 64 + dense(16, 64, 64),
          "wkv4": 2 * 64 + 16 * 64 * 3 + 6 * 64}          # w, u; k, v, wkv; (aa, bb, pp) twice
 for b in rows:
     fam = b["run_name"].split("/")[0]

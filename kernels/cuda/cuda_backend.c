@@ -1,10 +1,11 @@
 /*
- * cuda_backend.c — the host side of the CUDA backend: the checking function behind LRB_CUDA_CHECK, the
- * device probe, and lrb_cuda_ops, the kernel table (reference/lrb_ops.h) whose scans and WKV-4 run on
- * the GPU while everything else is the simd backend's. A layer's composition is written once
- * (reference/<layer>.c), so `<layer>.cuda.<algorithm>` is that composition with its scan stage on the
- * GPU: each scan call uploads its operands (only the D columns of each row that the scan reads, packed),
- * runs the kernel of scan.cu or wkv4.cu, and downloads the result columns into the host layout.
+ * cuda_backend.c — the host side of the CUDA backend: the checking functions behind LRB_CUDA_CHECK, the
+ * device probe, the cuBLAS handle, and lrb_cuda_ops, the kernel table (reference/lrb_ops.h) whose dense
+ * projections (cuBLAS), scans, glru's gated scan and WKV-4 run on the GPU while the elementwise steps are
+ * the simd backend's. A layer's composition is written once (reference/<layer>.c), so
+ * `<layer>.cuda.<algorithm>` is that composition with those stages on the GPU: each stage uploads its
+ * operands (only the columns of each row that it reads, packed), runs its kernels (scan.cu, wkv4.cu,
+ * dense.cu, cublasSgemm), and downloads the result columns into the host layout.
  *
  * Timing (lrb_cuda_timed, the registry's lrb_timed_fn of the cuda variants): the variant runs as usual,
  * but each GPU stage, once its operands are on the device, is launched once untimed and then n times
@@ -21,6 +22,7 @@
 #include "lrb_cuda_backend.h"
 
 #include <cuda_runtime_api.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,15 @@ int lrb_cuda_check_(int err, const char *call, const char *file, int line)
         return 0;
     fprintf(stderr, "lrb: CUDA error %s (%s) in %s at %s:%d\n", cudaGetErrorName((cudaError_t)err),
             cudaGetErrorString((cudaError_t)err), call, file, line);
+    return 1;
+}
+
+int lrb_cublas_check_(int status, const char *call, const char *file, int line)
+{
+    if (status == (int)CUBLAS_STATUS_SUCCESS)
+        return 0;
+    fprintf(stderr, "lrb: cuBLAS error %s (%s) in %s at %s:%d\n", cublasGetStatusName((cublasStatus_t)status),
+            cublasGetStatusString((cublasStatus_t)status), call, file, line);
     return 1;
 }
 
@@ -75,7 +86,7 @@ void lrb_cuda_device_info(char *buf, size_t n)
 /* ---- device buffers ---------------------------------------------------------------------------------------- */
 
 /* Grow-only device blocks, one per role, kept between calls (cudaMalloc is far slower than a scan). */
-enum { BUF_IN, BUF_DECAY, BUF_OUT, BUF_PAR, BUF_STATE, BUF_WORK, BUF_FLUSH, NBUF };
+enum { BUF_IN, BUF_DECAY, BUF_OUT, BUF_PAR, BUF_STATE, BUF_WORK, BUF_FLUSH, BUF_WEIGHT, NBUF };
 static struct {
     void *p;
     size_t cap;
@@ -109,6 +120,24 @@ static int ensure_stream(void)
     return 0;
 }
 
+/* The cuBLAS handle of the process, created once (milliseconds: never inside a timed loop), bound to `stream`,
+ * in CUBLAS_DEFAULT_MATH: fp32 products stay fp32 (TF32 would be a separately named variant, TOOLING.md §7). */
+static cublasHandle_t blas;
+static int blas_made;
+
+static int ensure_blas(void)
+{
+    if (!blas_made) {
+        if (ensure_stream() || LRB_CUDA_CHECK(cublasCreate(&blas)))
+            return -1;
+        blas_made = 1;
+        if (LRB_CUDA_CHECK(cublasSetStream(blas, stream)) ||
+            LRB_CUDA_CHECK(cublasSetMathMode(blas, CUBLAS_DEFAULT_MATH)))
+            return -1;
+    }
+    return 0;
+}
+
 /* ---- timing ----------------------------------------------------------------------------------------------- */
 
 /* Set by lrb_cuda_timed for the duration of one variant call. */
@@ -137,12 +166,15 @@ typedef int (*stage_fn)(const void *args, lrb_cuda_algo algo, void *work);
 
 static const char *const algo_names[] = {"seq", "ul", "chunked"};
 
-/* One launch of a stage inside the NVTX range "<stage>.cuda.<algorithm>" (the kernels' own names), so
- * that Nsight can select it under the variant's range. */
+/* The NVTX range of a stage: "<stage>.cuda.<algorithm>" (the kernels' own names), or "<stage>.cuda" for a
+ * stage without algorithms (algo < 0), so that Nsight can select it under the variant's range. */
 static int launch_stage(const char *stage, stage_fn fn, const void *args, lrb_cuda_algo algo, void *work)
 {
     char name[48];
-    snprintf(name, sizeof name, "%s.cuda.%s", stage, algo_names[algo]);
+    if ((int)algo < 0)
+        snprintf(name, sizeof name, "%s.cuda", stage);
+    else
+        snprintf(name, sizeof name, "%s.cuda.%s", stage, algo_names[algo]);
     lrb_nvtx_push(name);
     const int rc = fn(args, algo, work);
     lrb_nvtx_pop();
@@ -403,6 +435,99 @@ static int cuda_wkv4(const lrb_wkv4_args *a, lrb_algo algo)
     return rc;
 }
 
+/* ---- dense projections (cuBLAS) --------------------------------------------------------------------------- */
+
+/* y (rows × out, row-major, ld ldy) = x (rows × in, ld ldx) · Wᵀ (W: out × in, PyTorch's layout) or · K
+ * (K: in × out, flax's), + bias, on device memory. Row-major products are column-major ones transposed
+ * (TOOLING.md §7): cuBLAS computes yᵀ (out × rows) = op(W or K) · xᵀ with (m, n, k) = (out, rows, in), the
+ * weight first, leading dimensions the row-major row lengths. Rows go in blocks that fit cuBLAS's int. */
+typedef struct {
+    const float *x, *w, *bias;
+    float *y;
+    int64_t rows, in, ldx, out, ldy;
+    int kn;
+} dense_args;
+
+static int dense_stage(const void *args, lrb_cuda_algo algo, void *work)
+{
+    const dense_args *a = args;
+    const float one = 1.0f, zero = 0.0f;
+    (void)algo;
+    (void)work;
+    for (int64_t r0 = 0; r0 < a->rows; r0 += (int64_t)1 << 30) {
+        const int64_t n = a->rows - r0 < ((int64_t)1 << 30) ? a->rows - r0 : (int64_t)1 << 30;
+        if (LRB_CUDA_CHECK(cublasSgemm(blas, a->kn ? CUBLAS_OP_N : CUBLAS_OP_T, CUBLAS_OP_N, (int)a->out, (int)n,
+                                       (int)a->in, &one, a->w, (int)(a->kn ? a->out : a->in), a->x + r0 * a->ldx,
+                                       (int)a->ldx, &zero, a->y + r0 * a->ldy, (int)a->ldy)))
+            return LRB_EDEVICE;
+    }
+    if (a->bias && lrb_cuda_add_bias_launch(a->y, a->rows, a->out, a->ldy, a->bias, stream) != LRB_CUDA_OK)
+        return LRB_EDEVICE;
+    return LRB_OK;
+}
+
+int lrb_cuda_dense(const float *x, int64_t rows, int64_t in, int64_t ldx, const float *w, int kn, const float *bias,
+                   int64_t out, float *y, int64_t ldy)
+{
+    if (!x || !w || !y || rows < 1 || in < 1 || out < 1 || in > 0x7fffffff || out > 0x7fffffff || ldx < in ||
+        ldy < out || ldx > 0x7fffffff || ldy > 0x7fffffff)
+        return LRB_EINVAL;
+    if (ensure_blas())
+        return LRB_EDEVICE;
+    const dense_args a = {x, w, bias, y, rows, in, ldx, out, ldy, kn};
+    return dense_stage(&a, LRB_CUDA_SEQ, NULL);
+}
+
+/* The projection of the kernel table: x and the weights go up (x packed to ld = in), the product comes back
+ * into y's rows; `kn` selects the weight layout. */
+static void cuda_dense(const float *x, int64_t rows, int64_t in, int64_t ldx, const float *W, const float *bias,
+                       int64_t out, float *y, int64_t ldy, int kn)
+{
+    if (rows < 1 || in < 1 || out < 1 || in > 0x7fffffff || out > 0x7fffffff)
+        return; /* the layers only ask for valid shapes; nothing to do for an empty one */
+    const size_t nx = (size_t)(rows * in), ny = (size_t)(rows * out), nw = (size_t)(in * out);
+    float *d_x = NULL, *d_y = NULL, *d_w = NULL;
+    int rc = ensure_blas() ? LRB_EDEVICE : LRB_OK;
+    if (rc == LRB_OK) {
+        d_x = dev_buf(BUF_IN, nx * sizeof(float));
+        d_y = dev_buf(BUF_OUT, ny * sizeof(float));
+        d_w = dev_buf(BUF_WEIGHT, (nw + (size_t)out) * sizeof(float));
+        if (!d_x || !d_y || !d_w)
+            rc = LRB_EDEVICE;
+    }
+    if (rc == LRB_OK && (copy_cols(d_x, in, 0, x, ldx, 0, rows, in, 0, cudaMemcpyHostToDevice) ||
+                         LRB_CUDA_CHECK(cudaMemcpyAsync(d_w, W, nw * sizeof(float), cudaMemcpyHostToDevice, stream)) ||
+                         (bias && LRB_CUDA_CHECK(cudaMemcpyAsync(d_w + nw, bias, (size_t)out * sizeof(float),
+                                                                 cudaMemcpyHostToDevice, stream)))))
+        rc = LRB_EDEVICE;
+    if (rc == LRB_OK) {
+        const dense_args a = {d_x, d_w, bias ? d_w + nw : NULL, d_y, rows, in, in, out, out, kn};
+        const double bytes = 4.0 * ((double)nx + (double)nw + (bias ? (double)out : 0.0) + (double)ny);
+        rc = run_stage("dense", dense_stage, &a, (lrb_cuda_algo)-1, NULL, bytes);
+    }
+    if (rc == LRB_OK && copy_cols(y, ldy, 0, d_y, out, 0, rows, out, 0, cudaMemcpyDeviceToHost))
+        rc = LRB_EDEVICE;
+    if (LRB_CUDA_CHECK(cudaStreamSynchronize(stream)))
+        rc = LRB_EDEVICE;
+    /* the table's projections return nothing: a device failure leaves NaN, which every check rejects */
+    if (rc != LRB_OK)
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t j = 0; j < out; j++)
+                y[r * ldy + j] = NAN;
+}
+
+static void cuda_dense_rows(const float *x, int64_t rows, int64_t in, int64_t ldx, const float *W, const float *bias,
+                            int64_t out, float *y, int64_t ldy)
+{
+    cuda_dense(x, rows, in, ldx, W, bias, out, y, ldy, 0);
+}
+
+static void cuda_dense_rows_kn(const float *x, int64_t rows, int64_t in, int64_t ldx, const float *K, const float *bias,
+                               int64_t out, float *y, int64_t ldy)
+{
+    cuda_dense(x, rows, in, ldx, K, bias, out, y, ldy, 1);
+}
+
 /* ---- glru's gated scan ----------------------------------------------------------------------------------- */
 
 static int glru_stage(const void *args, lrb_cuda_algo algo, void *work)
@@ -473,6 +598,8 @@ static const lrb_ops *ops_table(void)
         cuda_ops.scan_complex = cuda_scan_complex;
         cuda_ops.wkv4 = cuda_wkv4;
         cuda_ops.glru_scan = cuda_glru_scan;
+        cuda_ops.dense_rows = cuda_dense_rows;
+        cuda_ops.dense_rows_kn = cuda_dense_rows_kn;
         cuda_ops.tile_bytes = 0; /* one GPU call per scan, never time tiles */
     }
     return &cuda_ops;
@@ -498,6 +625,7 @@ LRB_CUDA_LAYER(rwkv4_timemix)
 LRB_CUDA_LAYER(rwkv4_block)
 LRB_CUDA_LAYER(glru)
 LRB_CUDA_LAYER(rnn_wrapper)
+LRB_CUDA_LAYER(linear)
 
 int lrb_cuda_timed(const lrb_variant *v, const lrb_call *call, int64_t n, int flush, double *seconds, double *bytes)
 {

@@ -9,6 +9,8 @@
  * runs twice and must give the same bits (the chunked look-back is deterministic by construction).
  * glru's gated scan: every algorithm × tied/untied × with/without h0 on the scan shapes, pre-activation rows
  * with gap columns, against a float64 loop, bound 1e-5.
+ * Dense projections (cuBLAS, lrb_cuda_dense): both weight layouts, with and without bias, odd sizes first,
+ * against a float64 triple loop, bound 1e-5.
  * WKV-4: seq and chunked against lrb_wkv4's sequential loop, outputs and states (compared through
  * S/Z = aa/bb and log Z = log bb + pp), bound 2e-5.
  */
@@ -350,6 +352,74 @@ out:
     return err ? -1 : failed;
 }
 
+/* ---- dense projections (cuBLAS) ------------------------------------------------------------------------------ */
+
+typedef struct {
+    int64_t rows, in, out;
+} dense_shape;
+
+/* odd sizes first (the row-major/column-major swap: a transposed operand shows at once), then wider ones */
+static const dense_shape dense_shapes[] = {{5, 7, 3}, {1, 1, 1}, {3, 1, 5}, {300, 65, 129}, {64, 257, 96}};
+
+/* y = x·Wᵀ + b (kn = 0) or x·K + b (kn = 1), with and without bias, x and y in rows wider than their columns
+ * (the gap columns of y must keep their poison), against a float64 triple loop; bound 1e-5 (fp32 products of
+ * at most 257 terms). */
+static int dense_checks(const dense_shape *sh, int kn, uint64_t seed, lrb_gpu_check_emit emit, void *ctx)
+{
+    const int64_t R = sh->rows, I = sh->in, O = sh->out, ldx = I + 3, ldy = O + 2;
+    const size_t nx = (size_t)(R * ldx), ny = (size_t)(R * ldy), nw = (size_t)(I * O);
+    uint64_t rs = seed;
+    float *x = calloc(nx, sizeof *x), *w = calloc(nw, sizeof *w), *b = calloc((size_t)O, sizeof *b);
+    float *y = calloc(ny, sizeof *y), *y2 = calloc(ny, sizeof *y2);
+    double *ref = calloc(ny, sizeof *ref), refl = 0.0;
+    int failed = 0, err = !(x && w && b && y && y2 && ref);
+    dev_set ds = {{0}, 0};
+    if (err) {
+        fprintf(stderr, "lrb_gpu_selfcheck: out of host memory\n");
+        goto out;
+    }
+    for (size_t i = 0; i < nx; i++)
+        x[i] = (float)rng_n(&rs);
+    for (size_t i = 0; i < nw; i++)
+        w[i] = (float)(rng_n(&rs) / sqrt((double)I));
+    for (int64_t j = 0; j < O; j++)
+        b[j] = (float)rng_n(&rs);
+    float *dx = dev_upload(&ds, x, nx, &err), *dw = dev_upload(&ds, w, nw, &err);
+    float *db = dev_upload(&ds, b, (size_t)O, &err), *dy = dev_alloc(&ds, ny, &err);
+    for (int bias = 0; bias <= 1 && !err; bias++) {
+        for (int64_t r = 0; r < R; r++)
+            for (int64_t j = 0; j < O; j++) {
+                double acc = bias ? b[j] : 0.0;
+                for (int64_t p = 0; p < I; p++)
+                    acc += (double)x[r * ldx + p] * (kn ? w[p * O + j] : w[j * I + p]);
+                ref[r * ldy + j] = acc;
+            }
+        for (int rep = 0; rep < 2 && !err; rep++)
+            if (LRB_CUDA_CHECK(cudaMemset(dy, 0xff, ny * sizeof(float))) ||
+                lrb_cuda_dense(dx, R, I, ldx, dw, kn, bias ? db : NULL, O, dy, ldy) != LRB_CUDA_OK ||
+                LRB_CUDA_CHECK(cudaDeviceSynchronize()) || download(rep ? y2 : y, dy, ny))
+                err = 1;
+        if (err)
+            break;
+        lrb_gpu_check_row row;
+        memset(&row, 0, sizeof row);
+        snprintf(row.what, sizeof row.what, "dense rows=%lld in=%lld out=%lld %s bias=%d", (long long)R, (long long)I,
+                 (long long)O, kn ? "x*K" : "x*W^T", bias);
+        judge(&row, y, y2, ref, ny, ldy, O, 0, NULL, &refl, 0, 1e-5);
+        failed += !row.ok;
+        emit(&row, ctx);
+    }
+out:
+    dev_free(&ds);
+    free(x);
+    free(w);
+    free(b);
+    free(y);
+    free(y2);
+    free(ref);
+    return err ? -1 : failed;
+}
+
 /* ---- WKV-4 -------------------------------------------------------------------------------------------------- */
 
 static const shape wkv_shapes[] = {{1, 1, 1}, {2, 33, 5}, {1, 70001, 3}, {4, 4096, 64}, {16, 129, 768}, {2, 600, 40}};
@@ -499,6 +569,13 @@ int lrb_gpu_selfcheck(long long max_elems, lrb_gpu_check_emit emit, void *ctx)
     for (size_t si = 0; si < sizeof scan_shapes / sizeof *scan_shapes; si++)
         for (int tied = 1; tied >= 0 && !too_big(&scan_shapes[si], max_elems); tied--) {
             const int r = glru_checks(&scan_shapes[si], tied, 5003u + 2u * si + (uint64_t)tied, emit, ctx);
+            if (r < 0)
+                return -1;
+            failed += r;
+        }
+    for (size_t si = 0; si < sizeof dense_shapes / sizeof *dense_shapes; si++)
+        for (int kn = 0; kn <= 1; kn++) {
+            const int r = dense_checks(&dense_shapes[si], kn, 7001u + 2u * si + (uint64_t)kn, emit, ctx);
             if (r < 0)
                 return -1;
             failed += r;

@@ -9,6 +9,7 @@
 #ifndef LRB_CUDA_H
 #define LRB_CUDA_H
 
+#include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,11 +24,18 @@ extern "C" {
 #define LRB_CUDA_EINVAL 2
 #define LRB_CUDA_EDEVICE 3
 
-/* Every CUDA runtime call is written LRB_CUDA_CHECK(call): it evaluates to 0 when the call returned
- * cudaSuccess, and otherwise prints one line naming the error, the call, file and line on stderr and
- * evaluates to non-zero. */
-#define LRB_CUDA_CHECK(call) lrb_cuda_check_((int)(call), #call, __FILE__, __LINE__)
+/* Every CUDA runtime and cuBLAS call is written LRB_CUDA_CHECK(call): it evaluates to 0 when the call
+ * returned cudaSuccess (CUBLAS_STATUS_SUCCESS), and otherwise prints one line naming the error, the call,
+ * file and line on stderr and evaluates to non-zero. The status type picks the error names (_Generic in C,
+ * overloads in C++); the call is evaluated once. */
 int lrb_cuda_check_(int err, const char *call, const char *file, int line);
+int lrb_cublas_check_(int status, const char *call, const char *file, int line);
+#ifndef __cplusplus
+#define LRB_CUDA_CHECK(call)                                                                                           \
+    _Generic((call), cublasStatus_t                                                                                    \
+             : lrb_cublas_check_, default                                                                              \
+             : lrb_cuda_check_)((int)(call), #call, __FILE__, __LINE__)
+#endif
 
 /* 1 when a CUDA device can be used by this process; otherwise 0 and *why (when why is non-NULL) says
  * why (no driver, no device, ...). The first call initialises the CUDA runtime: a process that forks
@@ -85,6 +93,15 @@ typedef struct lrb_cuda_glru {
 size_t lrb_cuda_glru_workspace(const lrb_cuda_glru *g, lrb_cuda_algo algo);
 int lrb_cuda_glru_launch(const lrb_cuda_glru *g, lrb_cuda_algo algo, void *work, cudaStream_t stream);
 
+/* The dense projection y = x·Wᵀ + bias (kn = 0; W (out, in), PyTorch's layout) or y = x·K + bias (kn = 1;
+ * K (in, out), flax's) on device memory, row-major: x (rows, in) in rows of ldx floats, y (rows, out) in rows
+ * of ldy; bias may be NULL. cublasSgemm in fp32 (CUBLAS_DEFAULT_MATH) on the backend's stream and cuBLAS
+ * handle (cuda_backend.c), then the bias kernel. Returns LRB_CUDA_OK, LRB_CUDA_EINVAL or LRB_CUDA_EDEVICE. */
+int lrb_cuda_dense(const float *x, int64_t rows, int64_t in, int64_t ldx, const float *w, int kn, const float *bias,
+                   int64_t out, float *y, int64_t ldy);
+/* y[r·ldy + j] += bias[j] for rows r < rows, j < n, on device memory (dense.cu). */
+int lrb_cuda_add_bias_launch(float *y, int64_t rows, int64_t n, int64_t ldy, const float *bias, cudaStream_t stream);
+
 /* RWKV-4 WKV (LAYERS.md §2.4) on device memory, layout of reference/wkv4.h: k, v, wkv (B, L, C); w, u
  * (C), w = −exp(time_decay); the state (aa, bb, pp) in (B, C) each, aa0/bb0/pp0 all NULL for the empty
  * state; aa/bb/pp may be NULL. */
@@ -102,6 +119,16 @@ int lrb_cuda_wkv4_launch(const lrb_cuda_wkv4 *a, lrb_cuda_algo algo, void *work,
 
 #ifdef __cplusplus
 }
+
+inline int lrb_check_status_(cudaError_t e, const char *call, const char *file, int line)
+{
+    return lrb_cuda_check_((int)e, call, file, line);
+}
+inline int lrb_check_status_(cublasStatus_t s, const char *call, const char *file, int line)
+{
+    return lrb_cublas_check_((int)s, call, file, line);
+}
+#define LRB_CUDA_CHECK(call) lrb_check_status_((call), #call, __FILE__, __LINE__)
 #endif
 
 #endif

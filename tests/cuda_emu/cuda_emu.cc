@@ -14,6 +14,7 @@
  * lrb_gpu_check, compute-sanitizer).
  */
 #include "cuda_runtime.h"
+#include "cublas_v2.h"
 
 #include <barrier>
 #include <chrono>
@@ -232,4 +233,64 @@ const char *cudaGetErrorString(cudaError_t)
 {
     return "error in the CUDA emulation";
 }
+/* ---- cuBLAS: cublasSgemm by the BLAS definition (column-major) ------------------------------------------ */
+
+struct lrb_emu_cublas {
+    cudaStream_t stream;
+};
+
+cublasStatus_t cublasCreate(cublasHandle_t *handle)
+{
+    *handle = new lrb_emu_cublas{nullptr};
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasDestroy(cublasHandle_t handle)
+{
+    delete handle;
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasSetStream(cublasHandle_t handle, cudaStream_t stream)
+{
+    handle->stream = stream;
+    return CUBLAS_STATUS_SUCCESS;
+}
+cublasStatus_t cublasSetMathMode(cublasHandle_t, cublasMath_t)
+{
+    return CUBLAS_STATUS_SUCCESS;
+}
+/* C (m × n, ld ldc) = α·op(A)·op(B) + β·C; op(A) is m × k: A[i + p·lda] (N) or A[p + i·lda] (T); op(B) is
+ * k × n: B[p + j·ldb] (N) or B[j + p·ldb] (T). The leading dimensions must cover the rows, as cuBLAS asks. */
+cublasStatus_t cublasSgemm(cublasHandle_t handle, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                           const float *alpha, const float *A, int lda, const float *B, int ldb, const float *beta,
+                           float *C, int ldc)
+{
+    if (!handle)
+        return CUBLAS_STATUS_NOT_INITIALIZED;
+    if (m < 0 || n < 0 || k < 0 || lda < (ta == CUBLAS_OP_N ? m : k) || lda < 1 || ldb < (tb == CUBLAS_OP_N ? k : n) ||
+        ldb < 1 || ldc < m || ldc < 1)
+        return CUBLAS_STATUS_INVALID_VALUE;
+    for (int j = 0; j < n; j++)
+        for (int i = 0; i < m; i++) {
+            float acc = 0.0f;
+            for (int p = 0; p < k; p++) {
+                const float a = ta == CUBLAS_OP_N ? A[i + (size_t)p * lda] : A[p + (size_t)i * lda];
+                const float b = tb == CUBLAS_OP_N ? B[p + (size_t)j * ldb] : B[j + (size_t)p * ldb];
+                acc += a * b;
+            }
+            float *c = &C[i + (size_t)j * ldc];
+            *c = *beta == 0.0f ? *alpha * acc : *alpha * acc + *beta * *c;
+        }
+    return CUBLAS_STATUS_SUCCESS;
+}
+const char *cublasGetStatusName(cublasStatus_t status)
+{
+    return status == CUBLAS_STATUS_SUCCESS         ? "CUBLAS_STATUS_SUCCESS"
+           : status == CUBLAS_STATUS_INVALID_VALUE ? "CUBLAS_STATUS_INVALID_VALUE"
+                                                   : "CUBLAS_STATUS_NOT_INITIALIZED";
+}
+const char *cublasGetStatusString(cublasStatus_t)
+{
+    return "error in the cuBLAS emulation";
+}
+
 } // extern "C"
