@@ -167,11 +167,11 @@ typedef int (*stage_fn)(const void *args, lrb_cuda_algo algo, void *work);
 static const char *const algo_names[] = {"seq", "ul", "chunked"};
 
 /* The NVTX range of a stage: "<stage>.cuda.<algorithm>" (the kernels' own names), or "<stage>.cuda" for a
- * stage without algorithms (algo < 0), so that Nsight can select it under the variant's range. */
+ * stage without algorithms (LRB_CUDA_DIRECT), so that Nsight can select it under the variant's range. */
 static int launch_stage(const char *stage, stage_fn fn, const void *args, lrb_cuda_algo algo, void *work)
 {
     char name[48];
-    if ((int)algo < 0)
+    if (algo == LRB_CUDA_DIRECT)
         snprintf(name, sizeof name, "%s.cuda", stage);
     else
         snprintf(name, sizeof name, "%s.cuda.%s", stage, algo_names[algo]);
@@ -475,7 +475,7 @@ int lrb_cuda_dense(const float *x, int64_t rows, int64_t in, int64_t ldx, const 
     if (ensure_blas())
         return LRB_EDEVICE;
     const dense_args a = {x, w, bias, y, rows, in, ldx, out, ldy, kn};
-    return dense_stage(&a, LRB_CUDA_SEQ, NULL);
+    return dense_stage(&a, LRB_CUDA_DIRECT, NULL);
 }
 
 /* The projection of the kernel table: x and the weights go up (x packed to ld = in), the product comes back
@@ -503,7 +503,7 @@ static void cuda_dense(const float *x, int64_t rows, int64_t in, int64_t ldx, co
     if (rc == LRB_OK) {
         const dense_args a = {d_x, d_w, bias ? d_w + nw : NULL, d_y, rows, in, in, out, out, kn};
         const double bytes = 4.0 * ((double)nx + (double)nw + (bias ? (double)out : 0.0) + (double)ny);
-        rc = run_stage("dense", dense_stage, &a, (lrb_cuda_algo)-1, NULL, bytes);
+        rc = run_stage("dense", dense_stage, &a, LRB_CUDA_DIRECT, NULL, bytes);
     }
     if (rc == LRB_OK && copy_cols(y, ldy, 0, d_y, out, 0, rows, out, 0, cudaMemcpyDeviceToHost))
         rc = LRB_EDEVICE;

@@ -66,8 +66,9 @@ typedef struct lrb_cuda_scan {
     float *h_last;
 } lrb_cuda_scan;
 
-/* The algorithms of the CUDA scans (the lrb_algo values they stand for are mapped in cuda_backend.c). */
-typedef enum { LRB_CUDA_SEQ = 0, LRB_CUDA_UL, LRB_CUDA_CHUNKED } lrb_cuda_algo;
+/* The algorithms of the CUDA scans (the lrb_algo values they stand for are mapped in cuda_backend.c);
+ * LRB_CUDA_DIRECT: none, for a stage that is not a scan (the dense projections; the launchers reject it). */
+typedef enum { LRB_CUDA_DIRECT = -1, LRB_CUDA_SEQ = 0, LRB_CUDA_UL, LRB_CUDA_CHUNKED } lrb_cuda_algo;
 
 /* Bytes of device workspace a launch needs (0 for seq and ul); `work` must hold that many bytes, aligned
  * to 256 (any cudaMalloc'd block). */
