@@ -5,7 +5,7 @@
  * the simd backend's. A layer's composition is written once (reference/<layer>.c), so
  * `<layer>.cuda.<algorithm>` is that composition with those stages on the GPU: each stage uploads its
  * operands (only the columns of each row that it reads, packed), runs its kernels (scan.cu, wkv4.cu,
- * dense.cu, cublasSgemm), and downloads the result columns into the host layout.
+ * cublasSgemm), and downloads the result columns into the host layout.
  *
  * Timing (lrb_cuda_timed, the registry's lrb_timed_fn of the cuda variants): the variant runs as usual,
  * but each GPU stage, once its operands are on the device, is launched once untimed and then n times
@@ -86,7 +86,7 @@ void lrb_cuda_device_info(char *buf, size_t n)
 /* ---- device buffers ---------------------------------------------------------------------------------------- */
 
 /* Grow-only device blocks, one per role, kept between calls (cudaMalloc is far slower than a scan). */
-enum { BUF_IN, BUF_DECAY, BUF_OUT, BUF_PAR, BUF_STATE, BUF_WORK, BUF_FLUSH, BUF_WEIGHT, NBUF };
+enum { BUF_IN, BUF_DECAY, BUF_OUT, BUF_PAR, BUF_STATE, BUF_WORK, BUF_FLUSH, BUF_WEIGHT, BUF_ONES, NBUF };
 static struct {
     void *p;
     size_t cap;
@@ -440,13 +440,37 @@ static int cuda_wkv4(const lrb_wkv4_args *a, lrb_algo algo)
 /* y (rows × out, row-major, ld ldy) = x (rows × in, ld ldx) · Wᵀ (W: out × in, PyTorch's layout) or · K
  * (K: in × out, flax's), + bias, on device memory. Row-major products are column-major ones transposed
  * (TOOLING.md §7): cuBLAS computes yᵀ (out × rows) = op(W or K) · xᵀ with (m, n, k) = (out, rows, in), the
- * weight first, leading dimensions the row-major row lengths. Rows go in blocks that fit cuBLAS's int. */
+ * weight first, leading dimensions the row-major row lengths. The bias is a product of depth 1 first,
+ * yᵀ = bias · 1ᵀ, which the main product then accumulates onto (β = 1). Rows go in blocks that fit
+ * cuBLAS's int. */
+#define DENSE_ROW_BLOCK ((int64_t)1 << 30)
+
 typedef struct {
-    const float *x, *w, *bias;
+    const float *x, *w, *bias, *ones;
     float *y;
     int64_t rows, in, ldx, out, ldy;
     int kn;
 } dense_args;
+
+/* A device vector of at least n ones, grown and filled when a call needs more. */
+static const float *dev_ones(int64_t n)
+{
+    static int64_t have;
+    if (n > have) {
+        float *d = dev_buf(BUF_ONES, (size_t)n * sizeof(float)), *h = malloc((size_t)n * sizeof *h);
+        int bad = !d || !h;
+        for (int64_t i = 0; !bad && i < n; i++)
+            h[i] = 1.0f;
+        /* on the backend's stream (ordered before the products that read it), complete before h is freed */
+        bad = bad || LRB_CUDA_CHECK(cudaMemcpyAsync(d, h, (size_t)n * sizeof(float), cudaMemcpyHostToDevice, stream)) ||
+              LRB_CUDA_CHECK(cudaStreamSynchronize(stream));
+        free(h);
+        if (bad)
+            return NULL;
+        have = n;
+    }
+    return bufs[BUF_ONES].p;
+}
 
 static int dense_stage(const void *args, lrb_cuda_algo algo, void *work)
 {
@@ -454,15 +478,17 @@ static int dense_stage(const void *args, lrb_cuda_algo algo, void *work)
     const float one = 1.0f, zero = 0.0f;
     (void)algo;
     (void)work;
-    for (int64_t r0 = 0; r0 < a->rows; r0 += (int64_t)1 << 30) {
-        const int64_t n = a->rows - r0 < ((int64_t)1 << 30) ? a->rows - r0 : (int64_t)1 << 30;
-        if (LRB_CUDA_CHECK(cublasSgemm(blas, a->kn ? CUBLAS_OP_N : CUBLAS_OP_T, CUBLAS_OP_N, (int)a->out, (int)n,
-                                       (int)a->in, &one, a->w, (int)(a->kn ? a->out : a->in), a->x + r0 * a->ldx,
-                                       (int)a->ldx, &zero, a->y + r0 * a->ldy, (int)a->ldy)))
+    for (int64_t r0 = 0; r0 < a->rows; r0 += DENSE_ROW_BLOCK) {
+        const int n = (int)(a->rows - r0 < DENSE_ROW_BLOCK ? a->rows - r0 : DENSE_ROW_BLOCK);
+        float *y = a->y + r0 * a->ldy;
+        if (a->bias && LRB_CUDA_CHECK(cublasSgemm(blas, CUBLAS_OP_N, CUBLAS_OP_N, (int)a->out, n, 1, &one, a->bias,
+                                                  (int)a->out, a->ones, 1, &zero, y, (int)a->ldy)))
+            return LRB_EDEVICE;
+        if (LRB_CUDA_CHECK(cublasSgemm(blas, a->kn ? CUBLAS_OP_N : CUBLAS_OP_T, CUBLAS_OP_N, (int)a->out, n, (int)a->in,
+                                       &one, a->w, (int)(a->kn ? a->out : a->in), a->x + r0 * a->ldx, (int)a->ldx,
+                                       a->bias ? &one : &zero, y, (int)a->ldy)))
             return LRB_EDEVICE;
     }
-    if (a->bias && lrb_cuda_add_bias_launch(a->y, a->rows, a->out, a->ldy, a->bias, stream) != LRB_CUDA_OK)
-        return LRB_EDEVICE;
     return LRB_OK;
 }
 
@@ -472,9 +498,10 @@ int lrb_cuda_dense(const float *x, int64_t rows, int64_t in, int64_t ldx, const 
     if (!x || !w || !y || rows < 1 || in < 1 || out < 1 || in > 0x7fffffff || out > 0x7fffffff || ldx < in ||
         ldy < out || ldx > 0x7fffffff || ldy > 0x7fffffff)
         return LRB_EINVAL;
-    if (ensure_blas())
+    const float *ones = NULL;
+    if (ensure_blas() || (bias && !(ones = dev_ones(rows < DENSE_ROW_BLOCK ? rows : DENSE_ROW_BLOCK))))
         return LRB_EDEVICE;
-    const dense_args a = {x, w, bias, y, rows, in, ldx, out, ldy, kn};
+    const dense_args a = {x, w, bias, ones, y, rows, in, ldx, out, ldy, kn};
     return dense_stage(&a, LRB_CUDA_DIRECT, NULL);
 }
 
@@ -501,9 +528,10 @@ static void cuda_dense(const float *x, int64_t rows, int64_t in, int64_t ldx, co
                                                                  cudaMemcpyHostToDevice, stream)))))
         rc = LRB_EDEVICE;
     if (rc == LRB_OK) {
-        const dense_args a = {d_x, d_w, bias ? d_w + nw : NULL, d_y, rows, in, in, out, out, kn};
+        const float *ones = bias ? dev_ones(rows < DENSE_ROW_BLOCK ? rows : DENSE_ROW_BLOCK) : NULL;
+        const dense_args a = {d_x, d_w, bias ? d_w + nw : NULL, ones, d_y, rows, in, in, out, out, kn};
         const double bytes = 4.0 * ((double)nx + (double)nw + (bias ? (double)out : 0.0) + (double)ny);
-        rc = run_stage("dense", dense_stage, &a, LRB_CUDA_DIRECT, NULL, bytes);
+        rc = bias && !ones ? LRB_EDEVICE : run_stage("dense", dense_stage, &a, LRB_CUDA_DIRECT, NULL, bytes);
     }
     if (rc == LRB_OK && copy_cols(y, ldy, 0, d_y, out, 0, rows, out, 0, cudaMemcpyDeviceToHost))
         rc = LRB_EDEVICE;

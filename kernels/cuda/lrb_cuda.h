@@ -97,11 +97,10 @@ int lrb_cuda_glru_launch(const lrb_cuda_glru *g, lrb_cuda_algo algo, void *work,
 /* The dense projection y = x·Wᵀ + bias (kn = 0; W (out, in), PyTorch's layout) or y = x·K + bias (kn = 1;
  * K (in, out), flax's) on device memory, row-major: x (rows, in) in rows of ldx floats, y (rows, out) in rows
  * of ldy; bias may be NULL. cublasSgemm in fp32 (CUBLAS_DEFAULT_MATH) on the backend's stream and cuBLAS
- * handle (cuda_backend.c), then the bias kernel. Returns LRB_CUDA_OK, LRB_CUDA_EINVAL or LRB_CUDA_EDEVICE. */
+ * handle (cuda_backend.c): y = bias ⊗ 1 first (a product of depth 1), then y += x·W. Returns LRB_CUDA_OK,
+ * LRB_CUDA_EINVAL or LRB_CUDA_EDEVICE. */
 int lrb_cuda_dense(const float *x, int64_t rows, int64_t in, int64_t ldx, const float *w, int kn, const float *bias,
                    int64_t out, float *y, int64_t ldy);
-/* y[r·ldy + j] += bias[j] for rows r < rows, j < n, on device memory (dense.cu). */
-int lrb_cuda_add_bias_launch(float *y, int64_t rows, int64_t n, int64_t ldy, const float *bias, cudaStream_t stream);
 
 /* RWKV-4 WKV (LAYERS.md §2.4) on device memory, layout of reference/wkv4.h: k, v, wkv (B, L, C); w, u
  * (C), w = −exp(time_decay); the state (aa, bb, pp) in (B, C) each, aa0/bb0/pp0 all NULL for the empty
