@@ -118,6 +118,46 @@ static void judge(lrb_gpu_check_row *row, const float *out, const float *out2, c
     row->ok = row->nonfinite == 0 && row->gap_written == 0 && row->err < row->tol && row->deterministic;
 }
 
+/* The device outputs of a launch and where its two runs land on the host. */
+typedef struct {
+    float *d_out;
+    size_t n_out;
+    float *d_state;
+    size_t n_state;
+    float *out, *out2, *state; /* the first run's outputs and state, the second run's outputs */
+} launch_io;
+
+typedef int (*launch_fn)(const void *args, lrb_cuda_algo algo, void *work);
+
+static int scan_launch(const void *args, lrb_cuda_algo algo, void *work)
+{
+    return lrb_cuda_scan_launch(args, algo, work, 0);
+}
+
+static int glru_launch(const void *args, lrb_cuda_algo algo, void *work)
+{
+    return lrb_cuda_glru_launch(args, algo, work, 0);
+}
+
+/* Runs a launch twice, each time on outputs and state NaN-poisoned everywhere (gap columns too), with a
+ * workspace of wb bytes, and downloads both runs' outputs and the first run's state. 0, or 1 when a CUDA call
+ * or the launch failed. */
+static int launch_twice(launch_fn launch, const void *args, lrb_cuda_algo algo, size_t wb, const launch_io *io)
+{
+    void *work = NULL;
+    int err = wb && LRB_CUDA_CHECK(cudaMalloc(&work, wb));
+    for (int rep = 0; rep < 2 && !err; rep++)
+        if (LRB_CUDA_CHECK(cudaMemset(io->d_out, 0xff, io->n_out * sizeof(float))) ||
+            LRB_CUDA_CHECK(cudaMemset(io->d_state, 0xff, io->n_state * sizeof(float))) ||
+            launch(args, algo, work) != LRB_CUDA_OK || LRB_CUDA_CHECK(cudaDeviceSynchronize()) ||
+            download(rep ? io->out2 : io->out, io->d_out, io->n_out) ||
+            (rep == 0 && download(io->state, io->d_state, io->n_state)))
+            err = 1;
+    if (work)
+        LRB_CUDA_CHECK(cudaFree(work));
+    return err;
+}
+
 /* ---- scans -------------------------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -214,24 +254,9 @@ static int scan_checks(const shape *sh, int cplx, int data, uint64_t seed, lrb_g
                                .theta = (data || !cplx) ? NULL : dth,
                                .h0 = state ? dh0 : NULL,
                                .h_last = dhl};
-            const size_t wb = lrb_cuda_scan_workspace(&s, scan_algos[ai]);
-            void *work = NULL;
-            if (wb && LRB_CUDA_CHECK(cudaMalloc(&work, wb))) {
-                err = 1;
-                break;
-            }
-            for (int rep = 0; rep < 2 && !err; rep++) {
-                /* NaN everywhere (the gap columns too) before each launch */
-                if (LRB_CUDA_CHECK(cudaMemset(dh, 0xff, n * sizeof(float))) ||
-                    LRB_CUDA_CHECK(cudaMemset(dhl, 0xff, ns * sizeof(float))) ||
-                    lrb_cuda_scan_launch(&s, scan_algos[ai], work, 0) != LRB_CUDA_OK ||
-                    LRB_CUDA_CHECK(cudaDeviceSynchronize()) || download(rep ? h2 : h, dh, n) ||
-                    (rep == 0 && download(hl, dhl, ns)))
-                    err = 1;
-            }
-            if (work)
-                LRB_CUDA_CHECK(cudaFree(work));
-            if (err)
+            const launch_io lio = {dh, n, dhl, ns, h, h2, hl};
+            if ((err =
+                     launch_twice(scan_launch, &s, scan_algos[ai], lrb_cuda_scan_workspace(&s, scan_algos[ai]), &lio)))
                 break;
             lrb_gpu_check_row row;
             memset(&row, 0, sizeof row);
@@ -314,22 +339,9 @@ static int glru_checks(const shape *sh, int tied, uint64_t seed, lrb_gpu_check_e
                                      .y = dy,
                                      .h0 = state ? dh0 : NULL,
                                      .h_last = dhl};
-            const size_t wb = lrb_cuda_glru_workspace(&g, scan_algos[ai]);
-            void *work = NULL;
-            if (wb && LRB_CUDA_CHECK(cudaMalloc(&work, wb))) {
-                err = 1;
-                break;
-            }
-            for (int rep = 0; rep < 2 && !err; rep++)
-                if (LRB_CUDA_CHECK(cudaMemset(dy, 0xff, ny * sizeof(float))) ||
-                    LRB_CUDA_CHECK(cudaMemset(dhl, 0xff, ns * sizeof(float))) ||
-                    lrb_cuda_glru_launch(&g, scan_algos[ai], work, 0) != LRB_CUDA_OK ||
-                    LRB_CUDA_CHECK(cudaDeviceSynchronize()) || download(rep ? y2 : y, dy, ny) ||
-                    (rep == 0 && download(hl, dhl, ns)))
-                    err = 1;
-            if (work)
-                LRB_CUDA_CHECK(cudaFree(work));
-            if (err)
+            const launch_io lio = {dy, ny, dhl, ns, y, y2, hl};
+            if ((err =
+                     launch_twice(glru_launch, &g, scan_algos[ai], lrb_cuda_glru_workspace(&g, scan_algos[ai]), &lio)))
                 break;
             lrb_gpu_check_row row;
             memset(&row, 0, sizeof row);
