@@ -5,8 +5,9 @@
  * gbench_c.h. Counters: tokens/s, bytes/s of the minimal traffic, the fraction of a triad bandwidth
  * measured in the same process (roofline_frac), params, dense and total MACs, MAC/s.
  *
- * Conformance first: at start-up every variant runs the tier-1 golden set; a variant that fails it is
- * reported as an error for every instance and never timed. Each instance's first call runs on
+ * Conformance first: at start-up every variant (with --benchmark_filter=REGEX, those it selects and their
+ * check references) runs the tier-1 golden set; a variant that fails it is reported as an error for every
+ * instance and never timed. Each instance's first call runs on
  * NaN-poisoned outputs and is compared with the layer's scalar sequential reference on the same inputs.
  *
  * lrb flags (stripped before Google Benchmark parses the rest; only the --lrb-x=value form):
@@ -20,7 +21,8 @@
  *   --lrb-warmup=N             profile mode: warm-up calls before the profiled one (default 3)
  *   --lrb-fixed-iterations=N   every benchmark runs exactly N iterations (callgrind gate); no roofline is
  *                              measured then (no roofline_frac counter)
- *   --lrb-golden=DIR           golden set for the start-up conformance check (default: the source tree's)
+ *   --lrb-golden=DIR           golden set for the start-up conformance check (default: $LRB_GOLDEN_DIR, else
+ *                              the source tree's, where the case table is read from either way)
  *   --lrb-manual-time          time CPU variants per call with the wall clock (the manual-time path that
  *                              GPU variants use through their lrb_timed_fn hook, with CUDA events)
  *   --lrb-cold-cache           flush the caches before every timed call (CPU: write a 64 MiB buffer; GPU
@@ -64,9 +66,6 @@
 #define LRB_HAVE_MXCSR 1
 #endif
 
-#ifndef LRB_GOLDEN_DIR
-#define LRB_GOLDEN_DIR "golden"
-#endif
 #ifndef LRB_C_FLAGS_STR
 #define LRB_C_FLAGS_STR "?"
 #endif
@@ -85,9 +84,10 @@ static struct {
     int64_t fixed_iterations;
     const char *golden;
     int golden_gate;
+    const char *bench_filter; /* Google Benchmark's --benchmark_filter=, read (not consumed) for the gate */
     int manual_time, cold_cache;
     int nthreads, threads[8]; /* thread counts of the simd families */
-} opt = {1 << 21, "ci", 0, NULL, 3, 0, LRB_GOLDEN_DIR, 1, 0, 0, 0, {0}};
+} opt = {1 << 21, "ci", 0, NULL, 3, 0, NULL, 1, NULL, 0, 0, 0, {0}};
 
 static int parse_threads_list(const char *v)
 {
@@ -107,6 +107,8 @@ static int parse_lrb_flags(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if (strncmp(a, "--benchmark_filter=", 19) == 0)
+            opt.bench_filter = a + 19;
         if (strncmp(a, "--lrb-", 6) != 0)
             continue;
         const char *eq = strchr(a, '=');
@@ -734,24 +736,72 @@ static int register_all(const lrb_case_table *t)
 
 /* ---- start-up conformance of every variant on the tier-1 golden set ------------------------------------- */
 
+/* The variants a run gates: with a Google Benchmark filter (--benchmark_filter=REGEX, an ERE as the library
+ * reads it, not a negative one), those of the families with an instance it selects and their check
+ * references, so that a run of one family does not wait for the golden set of every variant; else all.
+ * A family left out of the gate cannot be timed (golden_ok = 0), so a filter read differently here than by
+ * the library costs an error row, never an unchecked timing. Returns 0 (the gate covers every variant) or 1. */
+static int gated_variants(unsigned char *gate)
+{
+    regex_t re;
+    if (!opt.bench_filter || !opt.bench_filter[0] || opt.bench_filter[0] == '-' ||
+        regcomp(&re, opt.bench_filter, REG_EXTENDED | REG_NOSUB))
+        return 0;
+    for (int i = 0; i < n_instances; i++) {
+        char name[192], timed[208];
+        instance_name(&instances[i], name, sizeof name);
+        snprintf(timed, sizeof timed, "%s/manual_time", name);
+        if (regexec(&re, name, 0, NULL, 0) == 0 || regexec(&re, timed, 0, NULL, 0) == 0) {
+            gate[instances[i].f->v - lrb_variants] = 1;
+            gate[check_reference(instances[i].f) - lrb_variants] = 1;
+        }
+    }
+    regfree(&re);
+    return 1;
+}
+
 static void golden_gate(const lrb_case_table *t)
 {
+    unsigned char gate[256] = {0};
+    const int some = lrb_num_variants <= 256 && gated_variants(gate);
+    lrb_check_summary s, one;
     lrb_check_opts o = {opt.golden, 1, NULL, NULL, NULL, NULL, NULL};
-    lrb_check_summary s;
-    int rc = lrb_check_run(t, &o, &s);
+    int rc = 0, nvar = 0;
+    if (!some) {
+        rc = lrb_check_run(t, &o, &s);
+        nvar = lrb_num_variants;
+    } else {
+        memset(&s, 0, sizeof s);
+        for (int vi = 0; vi < lrb_num_variants && rc >= 0; vi++) {
+            if (!gate[vi])
+                continue;
+            o.variant = lrb_variants[vi].name;
+            rc = lrb_check_run(t, &o, &one);
+            s.passed += one.passed;
+            s.failed += one.failed;
+            s.ncases[vi] = one.ncases[vi];
+            s.nfailed[vi] = one.nfailed[vi];
+            nvar++;
+        }
+    }
     for (int fi = 0; fi < n_families; fi++) {
         family *f = &families[fi];
         int vi = (int)(f->v - lrb_variants);
         if (rc < 0) {
             f->golden_ok = 0;
             snprintf(f->golden_msg, sizeof f->golden_msg, "the golden set could not be read (%s)", opt.golden);
+        } else if (some && !gate[vi]) {
+            f->golden_ok = 0;
+            snprintf(f->golden_msg, sizeof f->golden_msg, "%s was not gated: the benchmark filter left it out",
+                     f->v->name);
         } else if (s.ncases[vi] == 0 || s.nfailed[vi] > 0) {
             f->golden_ok = 0;
             snprintf(f->golden_msg, sizeof f->golden_msg, "%s failed %d of %d tier-1 golden cases", f->v->name,
                      s.nfailed[vi], s.ncases[vi]);
         }
     }
-    fprintf(stderr, "lrb_bench: golden gate: %d case/variant pairs passed, %d failed\n", s.passed, s.failed);
+    fprintf(stderr, "lrb_bench: golden gate: %d variants, %d case/variant pairs passed, %d failed\n", nvar, s.passed,
+            s.failed);
 }
 
 /* ---- profile mode ---------------------------------------------------------------------------------------- */
@@ -886,6 +936,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "lrb_bench: %s\n", ierr);
         return 2;
     }
+    opt.golden = lrb_golden_dir();
     if (parse_lrb_flags(argc, argv))
         return 2;
     if (!opt.nthreads) {
@@ -898,7 +949,7 @@ int main(int argc, char **argv)
     _mm_setcsr(_mm_getcsr() | 0x8040u);
 #endif
     char path[1024], err[1024];
-    snprintf(path, sizeof path, "%s/cases.txt", LRB_GOLDEN_DIR);
+    snprintf(path, sizeof path, "%s/cases.txt", lrb_golden_dir());
     lrb_case_table t;
     if (lrb_cases_load(path, &t, err, sizeof err)) {
         fprintf(stderr, "lrb_bench: %s\n", err);

@@ -10,6 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef LRB_GOLDEN_DIR
+#define LRB_GOLDEN_DIR "golden"
+#endif
+
+const char *lrb_golden_dir(void)
+{
+    const char *e = getenv("LRB_GOLDEN_DIR");
+    return e && *e ? e : LRB_GOLDEN_DIR;
+}
+
 static int parse_u64(const char *s, uint64_t *out)
 {
     char *end = NULL;

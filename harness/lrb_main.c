@@ -22,22 +22,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#ifndef LRB_GOLDEN_DIR
-#define LRB_GOLDEN_DIR "golden"
-#endif
-
 static int usage_error(const char *fmt, const char *a, const char *b)
 {
     fprintf(stderr, "lrb: ");
     fprintf(stderr, fmt, a, b);
     fprintf(stderr, "\n");
     return 2;
-}
-
-static const char *golden_default(void)
-{
-    const char *e = getenv("LRB_GOLDEN_DIR");
-    return e && *e ? e : LRB_GOLDEN_DIR;
 }
 
 static void print_usage(FILE *f)
@@ -130,7 +120,7 @@ static int cmd_list(void)
 
 static int cmd_check(int argc, char **argv)
 {
-    lrb_check_opts o = {golden_default(), 1, NULL, NULL, NULL, stdout, NULL};
+    lrb_check_opts o = {lrb_golden_dir(), 1, NULL, NULL, NULL, stdout, NULL};
     const char *json = NULL, *cases = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -168,7 +158,7 @@ static int cmd_check(int argc, char **argv)
     if (cases)
         snprintf(cases_path, sizeof cases_path, "%s", cases);
     else
-        snprintf(cases_path, sizeof cases_path, "%s/cases.txt", golden_default());
+        snprintf(cases_path, sizeof cases_path, "%s/cases.txt", lrb_golden_dir());
     lrb_case_table t;
     if (lrb_cases_load(cases_path, &t, err, sizeof err))
         return usage_error("%s%s", err, "");

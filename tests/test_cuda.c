@@ -28,10 +28,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef LRB_GOLDEN_DIR
-#define LRB_GOLDEN_DIR "golden"
-#endif
-
 static lrb_case_table cases;
 
 /* ---- golden ------------------------------------------------------------------------------------------ */
@@ -48,7 +44,7 @@ START_TEST(test_golden)
 {
     const int vi = cuda_variant(_i);
     ck_assert_int_ge(vi, 0);
-    lrb_check_opts o = {.golden_dir = LRB_GOLDEN_DIR, .tier = 1, .variant = lrb_variants[vi].name};
+    lrb_check_opts o = {.golden_dir = lrb_golden_dir(), .tier = 1, .variant = lrb_variants[vi].name};
     lrb_check_summary s;
     const int failed = lrb_check_run(&cases, &o, &s);
     ck_assert_msg(failed == 0 && s.passed > 0 && s.unavailable == 0, "%s: %d passed, %d failed, %d not run",
@@ -116,7 +112,7 @@ int main(void)
         return 77;
     }
     char path[1024], err[1024];
-    snprintf(path, sizeof path, "%s/cases.txt", LRB_GOLDEN_DIR);
+    snprintf(path, sizeof path, "%s/cases.txt", lrb_golden_dir());
     if (lrb_cases_load(path, &cases, err, sizeof err) || lrb_cpu_init(err, sizeof err)) {
         fprintf(stderr, "lrb_cuda_tests: %s\n", err);
         return 2;

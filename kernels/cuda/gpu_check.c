@@ -22,10 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef LRB_GOLDEN_DIR
-#define LRB_GOLDEN_DIR "golden"
-#endif
-
 static void print_row(const lrb_gpu_check_row *r, void *ctx)
 {
     (void)ctx;
@@ -35,7 +31,7 @@ static void print_row(const lrb_gpu_check_row *r, void *ctx)
 
 int main(int argc, char **argv)
 {
-    const char *golden = LRB_GOLDEN_DIR, *cases_path = NULL;
+    const char *golden = lrb_golden_dir(), *cases_path = NULL;
     long long max_elems = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
@@ -66,7 +62,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "lrb_gpu_check: %s\n", err);
         return 2;
     }
-    snprintf(path, sizeof path, "%s/cases.txt", LRB_GOLDEN_DIR);
+    snprintf(path, sizeof path, "%s/cases.txt", lrb_golden_dir());
     lrb_case_table t;
     if (lrb_cases_load(cases_path ? cases_path : path, &t, err, sizeof err)) {
         fprintf(stderr, "lrb_gpu_check: %s\n", err);
