@@ -1,141 +1,231 @@
 #!/usr/bin/env bash
-# ci/gpu_run.sh — everything lrb does on a GPU, for a lent H100 (or any CUDA machine). Steps, in order:
-#   build      configure and build the h100 preset (Release, CUDA, LRB_REQUIRE_GPU=ON) unless build/h100
-#              is built already; the GPU machines have no package registry, so Google Benchmark and Check come
-#              as Debian packages unpacked by ci/gpu_deps.sh on the build machine into .gpu_deps (carried);
-#   tests      the GPU tests (ctest -L gpu: every cuda variant on the golden set, the fresh-random checks);
-#   sanitizer  compute-sanitizer memcheck and racecheck on lrb_gpu_check --quick;
-#   check      lrb_gpu_check (the full table) into the report directory;
-#   bench      the GPU benchmark sweep: one lrb_bench per family and algorithm (cuda variants only; CUDA
-#              events; the same-run device-to-device copy roofline in each context), one JSON each, so that a
-#              run cut short keeps what it finished; with --budget S no new run starts after S seconds of this
-#              script (so that a command with a time limit still renders and packs), and the ones left are named;
-#   render     the rendered report (reports/render.py, needs matplotlib) and the targets table
-#              (reports/gpu_targets.py, plain python3) from every bench_*.json of the report directory.
+# ci/gpu_run.sh — everything lrb does on a GPU, for a lent H100/H200 (or any CUDA machine), in one command
+# that fits a short lease. Steps, in order:
+#   build      the programs: those of a carried bundle (ci/gpu_bundle.sh, built on the build machine) when
+#              its source hash is this tree's and its libraries load here; else the h100 preset built here
+#              (Release, CUDA, LRB_REQUIRE_GPU) unless build/h100 is built already, with Google Benchmark and
+#              Check from .gpu_deps (ci/gpu_deps.sh; a GPU machine has no package registry);
+#   check      lrb_gpu_check: every cuda variant on the golden set, every fresh-random kernel check, one table;
+#   tests      the CUDA test binary (Check; the same golden set and kernel checks as assertions);
+#   sanitizer  compute-sanitizer memcheck and racecheck on lrb_gpu_check --quick; a machine whose runtime
+#              does not support it (gVisor) is reported as such, not as an error of lrb's;
+#   bench      the GPU benchmark sweep, one lrb_bench per family and algorithm (cuda variants only, CUDA events,
+#              L2 flushed before every timed launch unless --warm, the same-run device-to-device copy roofline),
+#              one JSON each, most important first, so that a run cut short keeps what it finished;
+#   render     the targets table (reports/gpu_targets.py) and the rendered report (reports/render.py, needs
+#              matplotlib) from every bench_*.json of the report directory.
+# --budget S bounds the whole run: each step starts only with time left, the sanitizers and every benchmark
+# process are cut to what is left, and RESERVE seconds stay for render and pack; what was left out is named.
 # usage: bash ci/gpu_run.sh [--out DIR] [--steps a,b,...] [--families targets|all|f1,f2,...] [--sweep ci|full|gpu]
-#                           [--reps N] [--min-time S] [--pack FILE.tar.gz] [--budget S]
-#   defaults: --out reports/h100 --steps build,tests,sanitizer,check,bench,render --families targets
-#             --sweep gpu --reps 3 --min-time 0.05. `targets` is the families the targets table reads.
-# A session with 10-minute commands runs it in several calls (the device tool: carry .gpu_deps; each call
-# builds unless the machine kept build/h100): --steps build,tests,sanitizer,check, then
-# --steps build,bench,render --budget 420 (and --families for what a call left). It never needs the network.
-# Prints one line per step and ends with "gpu run: ok" or "gpu run: FAILED (<steps>)"; exit 0 or 1.
+#                           [--shapes REGEX] [--reps N] [--min-time S] [--warm] [--pack FILE.tar.gz] [--budget S]
+#                           [--bundle DIR|none]
+#   defaults: --out reports/h100 --steps build,check,tests,sanitizer,bench,render --families targets
+#             --sweep gpu --reps 3 --min-time 0.05 --bundle .gpu_bundle (when it exists). `targets`: the
+#             families the targets table reads. --shapes narrows every benchmark run to the instances whose
+#             name continues with REGEX after "<family>/cuda.<algorithm>/" (e.g. 'L:4096/').
+# The one-call recipe for a lease of 15 minutes (README, "On a GPU machine"): here, bash ci/gpu_bundle.sh and
+# bash ci/gpu_deps.sh; then one device call carrying .gpu_bundle and .gpu_deps, timeout 600:
+#   bash ci/gpu_run.sh --budget 540 --pack $OUT/h100.tar.gz
+# Prints one line per step and ends with "gpu run: ok" or "gpu run: FAILED (<steps>)" (exit 0 or 1), and a
+# "not run:" line for what the budget or the machine left out.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 [ -d /usr/local/cuda/bin ] && export PATH="/usr/local/cuda/bin:$PATH"
-out=reports/h100; steps=build,tests,sanitizer,check,bench,render; families=targets; sweep=gpu; reps=3; min_time=0.05
-pack=; budget=0; start=$SECONDS
-usage="expected --out DIR, --steps a,b,..., --families targets|all|f1,f2,..., --sweep ci|full|gpu, --reps N, --min-time S, --pack FILE, --budget S"
+out=reports/h100; steps=build,check,tests,sanitizer,bench,render; families=targets; sweep=gpu; reps=3
+min_time=0.05; shapes=; pack=; budget=0; bundle=.gpu_bundle; cold=--lrb-cold-cache; start=$SECONDS
+RESERVE=40
+usage="expected --out DIR, --steps a,b,..., --families targets|all|f1,f2,..., --sweep ci|full|gpu, --shapes REGEX, --reps N, --min-time S, --warm, --pack FILE, --budget S, --bundle DIR|none"
 while [ $# -gt 0 ]; do
+    if [ "$1" = --warm ]; then cold=; shift; continue; fi
     [ $# -ge 2 ] || { echo "ci/gpu_run.sh: $1 needs a value ($usage)" >&2; exit 2; }
     case $1 in
         --out) out=$2 ;;
         --steps) steps=$2 ;;
         --families) families=$2 ;;
         --sweep) sweep=$2 ;;
+        --shapes) shapes=$2 ;;
         --reps) reps=$2 ;;
         --min-time) min_time=$2 ;;
         --pack) pack=$2 ;;
         --budget) budget=$2 ;;
+        --bundle) bundle=$2 ;;
         *) echo "ci/gpu_run.sh: unknown option $1 ($usage)" >&2; exit 2 ;;
     esac
     shift 2
 done
 for s in ${steps//,/ }; do
-    case $s in build|tests|sanitizer|check|bench|render) ;; *) echo "ci/gpu_run.sh: unknown step $s" >&2; exit 2 ;; esac
+    case $s in build|check|tests|sanitizer|bench|render) ;; *) echo "ci/gpu_run.sh: unknown step $s" >&2; exit 2 ;; esac
 done
 case $sweep in ci|full|gpu) ;; *) echo "ci/gpu_run.sh: --sweep $sweep ($usage)" >&2; exit 2 ;; esac
+[[ $budget =~ ^[0-9]+$ && $reps =~ ^[0-9]+$ ]] || { echo "ci/gpu_run.sh: --budget and --reps take whole numbers" >&2; exit 2; }
 want() { [[ ",$steps," == *",$1,"* ]]; }
+# seconds left before the reserve for render and pack (a large number without a budget)
+left() { if [ "$budget" -gt 0 ]; then echo $((budget - RESERVE - (SECONDS - start))); else echo 1000000; fi; }
 mkdir -p "$out" build
-bin=build/h100
-failed=()
+rm -f "$out/BUNDLE.txt"
+want bench && rm -f "$out"/bench_*.json "$out"/bench_*.log # a report is of one run
+failed=(); notrun=()
 
-if want build; then
-    echo "=== build ($bin)"
+# ---- the programs: a carried bundle, or a build here -------------------------------------------------------
+bin=
+if [ "$bundle" != none ] && [ -x "$bundle/bin/lrb_gpu_check" ]; then
+    have=$(sed -n 's/^source_hash //p' "$bundle/BUNDLE.txt" 2> /dev/null); here=$(bash ci/gpu_bundle.sh --hash)
+    libdirs="$(cd "$bundle" && pwd)/lib"
+    for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do [ -d $d ] && libdirs="$libdirs:$d"; done
+    missing() { LD_LIBRARY_PATH="$libdirs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ldd "$bundle"/bin/* 2>&1 \
+                    | awk '/not found/ {print $1}' | sort -u; }
+    # the CUDA runtime or cuBLAS outside the loader's path (a toolkit elsewhere, a Python wheel's copy)
+    for lib in $(missing); do
+        found=$(find /usr/local /opt /usr/lib /usr/lib64 -name "$lib" 2> /dev/null | head -n 1)
+        [ -n "$found" ] && libdirs="$libdirs:$(dirname "$found")"
+    done
+    missing=$(missing | xargs)
+    if [ "$have" != "$here" ]; then
+        echo "=== bundle $bundle: built from other sources ($have, this tree $here): building here instead"
+    elif [ -n "$missing" ]; then
+        echo "=== bundle $bundle: libraries missing here ($missing): building here instead"
+    else
+        bin=$bundle/bin
+        export LD_LIBRARY_PATH="$libdirs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" LRB_GOLDEN_DIR="$PWD/golden"
+        cp "$bundle/BUNDLE.txt" "$out/"
+        echo "=== bundle $bundle: $(grep -E '^(commit|dirty|nvcc|cuda_code)' "$bundle/BUNDLE.txt" | xargs)"
+    fi
+fi
+if [ -z "$bin" ]; then
+    bin=build/h100
     if [ ! -x $bin/lrb_gpu_check ]; then
-        # a GPU machine without a package registry: Google Benchmark and Check from .gpu_deps (ci/gpu_deps.sh)
+        want build || { echo "gpu run: FAILED (no programs: no usable bundle, and build is not among the steps)"; exit 1; }
+        echo "=== build ($bin)"
         deps=()
         if [ -d .gpu_deps/root/usr ]; then
             deps=(-DCMAKE_PREFIX_PATH="$PWD/.gpu_deps/root/usr" -DCMAKE_DISABLE_FIND_PACKAGE_PkgConfig=ON)
         fi
+        t0=$SECONDS
         { cmake --preset h100 "${deps[@]}" && cmake --build --preset h100; } > build/h100.build.log 2>&1 \
             || { tail -n 40 build/h100.build.log; echo "gpu run: FAILED (build)"; exit 1; }
-        [ -x $bin/lrb_bench ] || echo "  no lrb_bench (Google Benchmark not found: run ci/gpu_deps.sh and carry .gpu_deps)"
+        echo "  built in $((SECONDS - t0)) s"
+        cp build/h100.build.log "$out/"
     fi
-    nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,memory.total --format=csv > "$out"/nvidia_smi.txt 2>&1
-    cat "$out"/nvidia_smi.txt
+    [ -x $bin/lrb_bench ] || echo "  no lrb_bench (Google Benchmark not found: run ci/gpu_deps.sh and carry .gpu_deps)"
+fi
+# the commit every JSON names: git's where the tree came with its history, else the bundle's
+if git rev-parse HEAD > /dev/null 2>&1; then
+    LRB_GIT_COMMIT=$(git rev-parse HEAD)
+    LRB_GIT_DIRTY=$([ -z "$(git status --porcelain --untracked-files=no)" ] && echo false || echo true)
+elif [ -f "$out/BUNDLE.txt" ]; then
+    LRB_GIT_COMMIT=$(sed -n 's/^commit //p' "$out/BUNDLE.txt"); LRB_GIT_DIRTY=$(sed -n 's/^dirty //p' "$out/BUNDLE.txt")
+fi
+export LRB_GIT_COMMIT=${LRB_GIT_COMMIT:-unknown} LRB_GIT_DIRTY=${LRB_GIT_DIRTY:-unknown}
+if command -v nvidia-smi > /dev/null; then
+    nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,power.limit,memory.total \
+        --format=csv > "$out"/nvidia_smi.txt 2>&1
+    sed 's/^/  /' "$out"/nvidia_smi.txt
+fi
+cuda_tests=$bin/lrb_cuda_tests; [ -x "$cuda_tests" ] || cuda_tests=$bin/tests/lrb_cuda_tests
+
+# ---- correctness ----------------------------------------------------------------------------------------------
+if want check; then
+    echo "=== lrb_gpu_check"
+    t0=$SECONDS
+    $bin/lrb_gpu_check > "$out"/gpu_check.txt 2>&1 || failed+=(gpu_check)
+    echo "  $(tail -n 1 "$out"/gpu_check.txt) ($((SECONDS - t0)) s)"
 fi
 
 if want tests; then
     echo "=== GPU tests"
-    ( cd $bin && LRB_REQUIRE_GPU=1 ctest -L gpu --output-on-failure ) > "$out"/gpu_tests.log 2>&1 || failed+=(tests)
-    tail -n 5 "$out"/gpu_tests.log
+    if [ "$(left)" -lt 30 ]; then
+        notrun+=(tests)
+    else
+        t0=$SECONDS
+        mkdir -p "$out/tap"
+        CK_RUN_SUITE=cuda CK_TAP_LOG_FILE_NAME="$out/tap/lrb_cuda_tests.tap" LRB_REQUIRE_GPU=1 \
+            timeout "$(left)" "$cuda_tests" > "$out"/gpu_tests.log 2>&1 || failed+=(tests)
+        echo "  $(grep -E '^[0-9]+%: Checks' "$out"/gpu_tests.log | tail -n 1) ($((SECONDS - t0)) s)"
+    fi
 fi
 
 if want sanitizer; then
     echo "=== compute-sanitizer"
     for tool in memcheck racecheck; do
-        if command -v compute-sanitizer > /dev/null 2>&1; then
-            # at most 5 minutes each, so that a slow racecheck cannot eat a time-limited command
-            timeout 300 compute-sanitizer --tool $tool --error-exitcode 9 $bin/lrb_gpu_check --quick \
-                > "$out"/sanitizer_$tool.txt 2>&1 || failed+=($tool)
-            echo "  $tool: $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$out"/sanitizer_$tool.txt | tail -n 1)"
+        # each at most 3 minutes and a third of what is left, so that the benchmarks keep most of a budget
+        cap=$(($(left) / 3)); [ $cap -gt 180 ] && cap=180
+        if ! command -v compute-sanitizer > /dev/null 2>&1; then
+            echo "  $tool: compute-sanitizer not found"; notrun+=("$tool (no compute-sanitizer)"); continue
+        fi
+        if [ $cap -lt 30 ]; then
+            echo "  $tool: no time left"; notrun+=("$tool (budget)"); continue
+        fi
+        t0=$SECONDS
+        timeout $cap compute-sanitizer --tool $tool --error-exitcode 9 $bin/lrb_gpu_check --quick \
+            > "$out"/sanitizer_$tool.txt 2>&1
+        rc=$?
+        if grep -q -E 'Device not supported|not supported on this (platform|device)' "$out"/sanitizer_$tool.txt; then
+            echo "  $tool: this machine's runtime does not support compute-sanitizer"
+            notrun+=("$tool (unsupported here)")
+        elif [ $rc -eq 124 ]; then
+            echo "  $tool: cut off after $cap s"; notrun+=("$tool (cut off after $cap s)")
         else
-            echo "  $tool: compute-sanitizer not found"; failed+=($tool)
+            [ $rc -eq 0 ] || failed+=($tool)
+            echo "  $tool: $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$out"/sanitizer_$tool.txt | tail -n 1)" \
+                 "(exit $rc, $((SECONDS - t0)) s)"
         fi
     done
 fi
 
-if want check; then
-    echo "=== lrb_gpu_check"
-    $bin/lrb_gpu_check > "$out"/gpu_check.txt 2>&1 || failed+=(gpu_check)
-    tail -n 1 "$out"/gpu_check.txt
-fi
-
+# ---- benchmarks -----------------------------------------------------------------------------------------------
 if want bench; then
-    # the families the targets table reads (reports/gpu_targets.py), most important first, or every family
-    # with cuda variants
+    # family:algorithm pairs this lrb_bench has (at this sweep), and the order to run them in: for `targets`
+    # what the targets table needs most first (G1/G2: gpu_scan_bd, scan_data; the latency and the crossover:
+    # scan_data, scan; G3: gpu_wkv4; G4: scan_cplx, gpu_glru), else chunked, seq, ul of each family named
+    avail=" $($bin/lrb_bench --lrb-sweep=$sweep --lrb-no-golden-gate --benchmark_list_tests 2> /dev/null \
+             | grep '/cuda\.' | cut -d/ -f1-2 | sed 's#/cuda\.#:#' | awk '!seen[$0]++' | xargs) "
     case $families in
-        targets) fams="gpu_scan_bd scan_data gpu_glru gpu_wkv4 scan_cplx wkv4 gpu_glru_untied scan" ;;
-        all) fams=$($bin/lrb_bench --lrb-sweep=$sweep --lrb-no-golden-gate --benchmark_list_tests 2> /dev/null \
-                    | grep '/cuda\.' | cut -d/ -f1 | awk '!seen[$0]++' | tr '\n' ' ') ;;
-        *) fams=${families//,/ } ;;
+        targets) order="gpu_scan_bd:chunked scan_data:chunked scan_data:seq gpu_wkv4:chunked gpu_wkv4:seq
+                        scan_cplx:chunked gpu_glru:chunked gpu_scan_bd:seq scan_data:ul scan:chunked scan:seq
+                        scan_cplx:seq wkv4:chunked wkv4:seq gpu_glru_untied:chunked gpu_glru:seq scan:ul
+                        scan_cplx:ul gpu_glru_untied:seq" ;;
+        all) order=$avail ;;
+        *) order=$(for f in ${families//,/ }; do echo "$f:chunked $f:seq $f:ul"; done) ;;
     esac
-    echo "=== benchmarks: $sweep sweep, $reps repetitions, families: $fams"
-    # one lrb_bench per family and algorithm (its JSON is written when it ends); the gpu_* families at the
-    # targets' sizes run seq and chunked only (ul is the seed's algorithm: the crossover families have it)
-    left=()
-    for fam in $fams; do
-        case $fam in gpu_*) algos="seq chunked" ;; *) algos="seq ul chunked" ;; esac
-        for alg in $algos; do
-            if [ "$budget" -gt 0 ] && [ $((SECONDS - start)) -ge "$budget" ]; then
-                left+=("$fam/$alg"); continue
-            fi
-            t0=$SECONDS; tag=${fam}_$alg
-            $bin/lrb_bench --lrb-sweep=$sweep --benchmark_filter="^$fam/cuda\\.$alg/" --benchmark_repetitions=$reps \
-                --benchmark_min_time=$min_time --benchmark_display_aggregates_only=true \
-                --benchmark_out="$out"/bench_$tag.json --benchmark_out_format=json > "$out"/bench_$tag.log 2>&1 \
-                || failed+=(bench:$tag)
-            echo "  $fam cuda.$alg: $((SECONDS - t0)) s, $(grep -c '_median' "$out"/bench_$tag.log) instances," \
-                 "$(grep -c 'ERROR OCCURRED' "$out"/bench_$tag.log) errors"
-        done
+    runs=; for r in $order; do [[ $avail == *" $r "* ]] && runs="$runs $r"; done
+    [ -n "$runs" ] || { echo "  no cuda benchmarks for --families $families (is there a CUDA device?)"; failed+=(bench); }
+    echo "=== benchmarks: $sweep sweep, $reps repetitions, $([ -n "$cold" ] && echo "L2 flushed before every timed launch" || echo "warm L2")"
+    for run in $runs; do
+        fam=${run%%:*}; alg=${run#*:}; tag=${fam}_$alg
+        if [ "$(left)" -lt 20 ]; then
+            notrun+=("bench $fam/$alg"); continue
+        fi
+        t0=$SECONDS
+        timeout "$(left)" $bin/lrb_bench --lrb-sweep=$sweep $cold --benchmark_filter="^$fam/cuda\\.$alg/$shapes" \
+            --benchmark_repetitions=$reps --benchmark_min_time=$min_time --benchmark_display_aggregates_only=true \
+            --benchmark_out="$out"/bench_$tag.json --benchmark_out_format=json > "$out"/bench_$tag.log 2>&1
+        rc=$?
+        if [ $rc -eq 124 ]; then
+            rm -f "$out"/bench_$tag.json; notrun+=("bench $fam/$alg (cut off)")
+        elif [ $rc -ne 0 ]; then
+            failed+=(bench:$tag)
+        fi
+        echo "  $fam cuda.$alg: $((SECONDS - t0)) s, $(grep -c '_median' "$out"/bench_$tag.log) instances," \
+             "$(grep -c 'ERROR OCCURRED' "$out"/bench_$tag.log) errors$([ $rc -eq 0 ] || echo ", exit $rc")"
     done
-    if [ ${#left[@]} -gt 0 ]; then
-        echo "  over the budget of $budget s, not run: ${left[*]} (run them with --families)"
-    fi
 fi
 
+# ---- report ---------------------------------------------------------------------------------------------------
 if want render; then
     echo "=== report"
     jsons=("$out"/bench_*.json)
     if [ ! -e "${jsons[0]}" ]; then
-        echo "  no bench_*.json in $out"; failed+=(render)
+        echo "  no bench_*.json in $out"; notrun+=(render)
     else
         bargs=(); for j in "${jsons[@]}"; do bargs+=(--bench "$j"); done
-        python3 reports/gpu_targets.py "${bargs[@]}" --out "$out"/targets.md || failed+=(targets)
-        grep -c 'not met' "$out"/targets.md | sed 's/^/  targets not met: /'
-        if python3 -c 'import matplotlib' 2> /dev/null; then
-            python3 reports/render.py "${bargs[@]}" --out "$out" --title "lrb cuda ($sweep sweep)" \
+        py=python3
+        python3 -c 'import matplotlib' 2> /dev/null || ! /usr/bin/python3 -c 'import matplotlib' 2> /dev/null \
+            || py=/usr/bin/python3
+        $py reports/gpu_targets.py "${bargs[@]}" --out "$out"/targets.md || failed+=(targets)
+        echo "  targets: $(grep -c '| met |' "$out"/targets.md) met, $(grep -c '| not met |' "$out"/targets.md) not met," \
+             "$(grep -c '| not measured |' "$out"/targets.md) not measured"
+        if $py -c 'import matplotlib' 2> /dev/null; then
+            $py reports/render.py "${bargs[@]}" --out "$out" --title "lrb cuda ($sweep sweep)" \
                 > "$out"/render.log 2>&1 || failed+=(render)
         else
             echo "  no matplotlib here: render on the build machine: /usr/bin/python3 reports/render.py ${bargs[*]} --out $out"
@@ -143,10 +233,14 @@ if want render; then
     fi
 fi
 
+{
+    echo "steps $steps; budget $budget s; ran $((SECONDS - start)) s"
+    echo "failed: ${failed[*]:-none}"
+    echo "not run: ${notrun[*]:-none}"
+} > "$out"/gpu_run.txt
 # one file to bring the report back in (the device tool returns at most 8 files)
 if [ -n "$pack" ]; then
-    cp build/h100.build.log "$out"/ 2> /dev/null
     tar czf "$pack" -C "$out" . && echo "=== packed $out into $pack ($(du -h "$pack" | cut -f1))" || failed+=(pack)
 fi
-
-if [ ${#failed[@]} -eq 0 ]; then echo "gpu run: ok"; else echo "gpu run: FAILED (${failed[*]})"; exit 1; fi
+[ ${#notrun[@]} -eq 0 ] || echo "not run: ${notrun[*]}"
+if [ ${#failed[@]} -eq 0 ]; then echo "gpu run: ok ($((SECONDS - start)) s)"; else echo "gpu run: FAILED (${failed[*]})"; exit 1; fi

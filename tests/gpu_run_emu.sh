@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# ci/gpu_run.sh itself, where no GPU is: a lease gives it one try, so its plumbing is tested here on the CPU
+# emulation of CUDA. A stand-in bundle (ci/gpu_bundle.sh's layout, this tree's source hash) holds
+# lrb_bench_cuda_emu as lrb_bench; the script runs its bench and render steps for wkv4 at L = 16 and packs
+# the report. Checks: it ends "gpu run: ok"; it ran the algorithms wkv4 has (chunked, seq) and no other; each
+# JSON names the commit and the cold-L2 policy and holds timed rows; the pack holds the JSONs, the targets
+# table, the run summary and BUNDLE.txt. A budget that leaves no time runs nothing and names what it left
+# out (exit 0); a bundle of other sources is refused (exit 1 without a build step); a bad option exits 2.
+# usage: gpu_run_emu.sh LRB_BENCH_CUDA_EMU TMP_DIR
+set -u
+bench=$1; tmp=$2
+root=$(cd "$(dirname "$0")/.." && pwd)
+rm -rf "$tmp"; mkdir -p "$tmp/bundle/bin" "$tmp/bundle/lib"
+pass=0; fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+ln -s "$bench" "$tmp/bundle/bin/lrb_bench"
+ln -s "$bench" "$tmp/bundle/bin/lrb_gpu_check" # present, not run: the check step is not among these steps
+printf 'source_hash %s\ncommit 0000000\ndirty false\n' "$(bash "$root/ci/gpu_bundle.sh" --hash)" > "$tmp/bundle/BUNDLE.txt"
+
+run() { # NAME ARGS...: runs gpu_run.sh, output in $tmp/NAME.out, exit status in $rc
+    local name=$1; shift
+    bash "$root/ci/gpu_run.sh" --bundle "$tmp/bundle" "$@" > "$tmp/$name.out" 2>&1
+    rc=$?
+}
+
+run full --steps bench,render --families wkv4 --shapes 'L:16/B:1/' --sweep ci --reps 2 --min-time 0.01 \
+    --out "$tmp/full" --pack "$tmp/full.tar.gz"
+if [ $rc -eq 0 ] && grep -q '^gpu run: ok' "$tmp/full.out"; then ok; else
+    bad "gpu_run.sh bench,render exited $rc"; cat "$tmp/full.out"; fi
+tar tzf "$tmp/full.tar.gz" > "$tmp/full.list" 2> /dev/null
+for f in bench_wkv4_chunked.json bench_wkv4_seq.json targets.md gpu_run.txt BUNDLE.txt; do
+    grep -q "^\./$f\$" "$tmp/full.list" && ok || bad "the pack lacks $f"
+done
+# wkv4 has no ul algorithm: the script asks lrb_bench what there is instead of failing on an empty filter
+grep -q 'bench_wkv4_ul' "$tmp/full.list" && bad "a run for wkv4/ul" || ok
+/usr/bin/python3 - "$tmp/full" <<'PY' && ok || bad "bench JSON content"
+import json, sys
+for alg in ("chunked", "seq"):
+    d = json.load(open(f"{sys.argv[1]}/bench_wkv4_{alg}.json"))
+    ctx = d["context"]
+    assert ctx.get("lrb_git_commit") not in (None, "", "unknown"), ctx.get("lrb_git_commit")
+    assert ctx["l2_policy"].startswith("cold"), ctx["l2_policy"]
+    rows = [b for b in d["benchmarks"] if b["run_type"] == "iteration"]
+    assert rows and all(b["run_name"].startswith(f"wkv4/cuda.{alg}/L:16/B:1/") for b in rows), rows
+    assert all(not b.get("error_occurred") and b["roofline_frac"] > 0 for b in rows), rows
+PY
+grep -q '^| wkv4.cuda.chunked, working set' "$tmp/full/targets.md" && ok || bad "targets table rows"
+
+# a budget inside the reserve for render and pack: nothing starts, and what was left is named
+run budget --steps bench,render --families wkv4 --sweep ci --budget 41 --out "$tmp/budget"
+if [ $rc -eq 0 ] && grep -q '^not run: bench wkv4/chunked bench wkv4/seq render' "$tmp/budget.out"; then ok; else
+    bad "budget run (exit $rc)"; cat "$tmp/budget.out"; fi
+
+# a bundle built from other sources is not measured
+sed -i 's/^source_hash .*/source_hash 0000000000000000/' "$tmp/bundle/BUNDLE.txt"
+run stale --steps bench --out "$tmp/stale"
+if [ $rc -eq 1 ] && grep -q 'built from other sources' "$tmp/stale.out"; then ok; else
+    bad "stale bundle (exit $rc)"; cat "$tmp/stale.out"; fi
+
+run badopt --steps nosuch --out "$tmp/badopt"
+[ $rc -eq 2 ] && ok || bad "unknown step: exit $rc, expected 2"
+
+echo "gpu_run emulation: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
