@@ -80,25 +80,22 @@ void lrb_scan_power_table(float nu, const float *theta, int64_t M, float *pr, fl
     }
 }
 
-static int args_ok(const lrb_scan_args *s, int cplx, lrb_algo algo)
+int lrb_scan_args_ok(const lrb_scan_args *s, int cplx)
 {
-    if (algo != LRB_SEQ && algo != LRB_UL && algo != LRB_BLELLOCH && algo != LRB_CHUNKED)
-        return 0;
     if (!s || s->B < 1 || s->L < 1 || s->D < 1 || !s->b || !s->h)
         return 0;
     if ((s->a == NULL) == (s->nu == NULL))
         return 0;
-    if (cplx) {
-        if (s->nu && !s->theta)
-            return 0;
-        if (s->im_off < s->D || s->ld < s->im_off + s->D)
-            return 0;
-    } else if (s->ld < s->D) {
+    if (cplx)
+        return !(s->nu && !s->theta) && s->im_off >= s->D && s->ld >= s->im_off + s->D;
+    return s->ld >= s->D;
+}
+
+static int args_ok(const lrb_scan_args *s, int cplx, lrb_algo algo)
+{
+    if (algo != LRB_SEQ && algo != LRB_UL && algo != LRB_BLELLOCH && algo != LRB_CHUNKED)
         return 0;
-    }
-    if (algo == LRB_CHUNKED && s->chunk < 1)
-        return 0;
-    return 1;
+    return lrb_scan_args_ok(s, cplx) && (algo != LRB_CHUNKED || s->chunk >= 1);
 }
 
 /* Copies chain (b, d) of the input into h when they are distinct buffers (ul and chunked work in h). */

@@ -40,6 +40,11 @@ typedef struct lrb_scan_args {
 int lrb_scan_real(const lrb_scan_args *s, lrb_algo algo);
 int lrb_scan_complex(const lrb_scan_args *s, lrb_algo algo);
 
+/* Whether s describes a scan that every backend can run (each adds its own algorithms, and chunk ≥ 1 for
+ * its chunked one): positive extents, input and output, exactly one of a and nu, theta with a complex nu,
+ * and a row stride that holds the channels (and, complex, the imaginary parts after im_off ≥ D). */
+int lrb_scan_args_ok(const lrb_scan_args *s, int cplx);
+
 /* Schedule helpers shared with wkv4.c. The smallest power of two ≥ L (1 for L = 1). */
 int64_t lrb_scan_pow2_ceil(int64_t L);
 /* Number of indices of the aligned segment [i − len + 1, i] that are < L: the length of a tree node once

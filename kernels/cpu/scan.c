@@ -48,21 +48,7 @@ static int args_ok(const lrb_scan_args *s, int cplx, lrb_algo algo)
 {
     if (algo != LRB_SEQ && algo != LRB_LOGSTEP && algo != LRB_CHUNKED && algo != LRB_UL)
         return 0;
-    if (!s || s->B < 1 || s->L < 1 || s->D < 1 || !s->b || !s->h)
-        return 0;
-    if ((s->a == NULL) == (s->nu == NULL))
-        return 0;
-    if (cplx) {
-        if (s->nu && !s->theta)
-            return 0;
-        if (s->im_off < s->D || s->ld < s->im_off + s->D)
-            return 0;
-    } else if (s->ld < s->D) {
-        return 0;
-    }
-    if (algo == LRB_CHUNKED && s->chunk < 1)
-        return 0;
-    return 1;
+    return lrb_scan_args_ok(s, cplx) && (algo != LRB_CHUNKED || s->chunk >= 1);
 }
 
 static int64_t min64(int64_t x, int64_t y)

@@ -299,11 +299,7 @@ static int scan_stage(const void *args, lrb_cuda_algo algo, void *work)
 static int cuda_scan(const lrb_scan_args *s, lrb_algo algo, int cplx)
 {
     lrb_cuda_algo ca;
-    if (!s || !map_algo(algo, &ca) || s->B < 1 || s->L < 1 || s->D < 1 || !s->b || !s->h)
-        return LRB_EINVAL;
-    if ((s->a == NULL) == (s->nu == NULL) || (cplx && !s->a && !s->theta))
-        return LRB_EINVAL;
-    if (cplx ? (s->im_off < s->D || s->ld < s->im_off + s->D) : s->ld < s->D)
+    if (!map_algo(algo, &ca) || !lrb_scan_args_ok(s, cplx))
         return LRB_EINVAL;
     if (ensure_stream())
         return LRB_EDEVICE;
