@@ -139,19 +139,24 @@ static int glru_launch(const void *args, lrb_cuda_algo algo, void *work)
     return lrb_cuda_glru_launch(args, algo, work, 0);
 }
 
-/* Runs a launch twice, each time on outputs and state NaN-poisoned everywhere (gap columns too), with a
- * workspace of wb bytes, and downloads both runs' outputs and the first run's state. 0, or 1 when a CUDA call
- * or the launch failed. */
+static int wkv4_launch(const void *args, lrb_cuda_algo algo, void *work)
+{
+    return lrb_cuda_wkv4_launch(args, algo, work, 0);
+}
+
+/* Runs a launch twice, each time on outputs and state (if any: n_state > 0) NaN-poisoned everywhere (gap
+ * columns too), with a workspace of wb bytes, and downloads both runs' outputs and the first run's state. 0, or 1 when
+ * a CUDA call or the launch failed. */
 static int launch_twice(launch_fn launch, const void *args, lrb_cuda_algo algo, size_t wb, const launch_io *io)
 {
     void *work = NULL;
     int err = wb && LRB_CUDA_CHECK(cudaMalloc(&work, wb));
     for (int rep = 0; rep < 2 && !err; rep++)
         if (LRB_CUDA_CHECK(cudaMemset(io->d_out, 0xff, io->n_out * sizeof(float))) ||
-            LRB_CUDA_CHECK(cudaMemset(io->d_state, 0xff, io->n_state * sizeof(float))) ||
+            (io->n_state && LRB_CUDA_CHECK(cudaMemset(io->d_state, 0xff, io->n_state * sizeof(float)))) ||
             launch(args, algo, work) != LRB_CUDA_OK || LRB_CUDA_CHECK(cudaDeviceSynchronize()) ||
             download(rep ? io->out2 : io->out, io->d_out, io->n_out) ||
-            (rep == 0 && download(io->state, io->d_state, io->n_state)))
+            (rep == 0 && io->n_state && download(io->state, io->d_state, io->n_state)))
             err = 1;
     if (work)
         LRB_CUDA_CHECK(cudaFree(work));
@@ -376,6 +381,26 @@ static const dense_shape dense_shapes[] = {{5, 7, 3}, {1, 1, 1}, {3, 1, 5}, {300
 /* y = x·Wᵀ + b (kn = 0) or x·K + b (kn = 1), with and without bias, x and y in rows wider than their columns
  * (the gap columns of y must keep their poison), against a float64 triple loop; bound 1e-5 (fp32 products of
  * at most 257 terms). */
+/* lrb_cuda_dense's arguments, so that launch_twice can run it */
+typedef struct {
+    const float *x;
+    int64_t rows, in, ldx;
+    const float *w;
+    int kn;
+    const float *bias;
+    int64_t out;
+    float *y;
+    int64_t ldy;
+} dense_args;
+
+static int dense_launch(const void *args, lrb_cuda_algo algo, void *work)
+{
+    (void)algo;
+    (void)work;
+    const dense_args *a = args;
+    return lrb_cuda_dense(a->x, a->rows, a->in, a->ldx, a->w, a->kn, a->bias, a->out, a->y, a->ldy);
+}
+
 static int dense_checks(const dense_shape *sh, int kn, uint64_t seed, lrb_gpu_check_emit emit, void *ctx)
 {
     const int64_t R = sh->rows, I = sh->in, O = sh->out, ldx = I + 3, ldy = O + 2;
@@ -406,12 +431,9 @@ static int dense_checks(const dense_shape *sh, int kn, uint64_t seed, lrb_gpu_ch
                     acc += (double)x[r * ldx + p] * (kn ? w[p * O + j] : w[j * I + p]);
                 ref[r * ldy + j] = acc;
             }
-        for (int rep = 0; rep < 2 && !err; rep++)
-            if (LRB_CUDA_CHECK(cudaMemset(dy, 0xff, ny * sizeof(float))) ||
-                lrb_cuda_dense(dx, R, I, ldx, dw, kn, bias ? db : NULL, O, dy, ldy) != LRB_CUDA_OK ||
-                LRB_CUDA_CHECK(cudaDeviceSynchronize()) || download(rep ? y2 : y, dy, ny))
-                err = 1;
-        if (err)
+        const dense_args da = {dx, R, I, ldx, dw, kn, bias ? db : NULL, O, dy, ldy};
+        const launch_io lio = {dy, ny, NULL, 0, y, y2, NULL};
+        if ((err = launch_twice(dense_launch, &da, LRB_CUDA_DIRECT, 0, &lio)))
             break;
         lrb_gpu_check_row row;
         memset(&row, 0, sizeof row);
@@ -507,21 +529,8 @@ static int wkv_checks(const shape *sh, int state, uint64_t seed, lrb_gpu_check_e
             ga.bb0 = dst0 + ns;
             ga.pp0 = dst0 + 2 * ns;
         }
-        const size_t wb = lrb_cuda_wkv4_workspace(&ga, walgos[ai]);
-        void *work = NULL;
-        if (wb && LRB_CUDA_CHECK(cudaMalloc(&work, wb))) {
-            err = 1;
-            break;
-        }
-        for (int rep = 0; rep < 2 && !err; rep++)
-            if (LRB_CUDA_CHECK(cudaMemset(dout, 0xff, n * sizeof(float))) ||
-                lrb_cuda_wkv4_launch(&ga, walgos[ai], work, 0) != LRB_CUDA_OK ||
-                LRB_CUDA_CHECK(cudaDeviceSynchronize()) || download(rep ? out2 : out, dout, n) ||
-                (rep == 0 && download(gst, dst, 3 * ns)))
-                err = 1;
-        if (work)
-            LRB_CUDA_CHECK(cudaFree(work));
-        if (err)
+        const launch_io lio = {dout, n, dst, 3 * ns, out, out2, gst};
+        if ((err = launch_twice(wkv4_launch, &ga, walgos[ai], lrb_cuda_wkv4_workspace(&ga, walgos[ai]), &lio)))
             break;
         lrb_gpu_check_row row;
         memset(&row, 0, sizeof row);
