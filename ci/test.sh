@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ci/test.sh — the test command (README): installs missing Debian packages, builds the release preset
-# (with CUDA when nvcc exists) and the ASan/UBSan CPU preset, runs every CTest test in both, runs a short
-# libFuzzer session on the .npy reader, and ends with one summary line "tests: N passed, N failed, N skipped".
+# (with CUDA when nvcc exists) and the ASan/UBSan CPU preset, runs every CTest test in both, the CUDA
+# emulation's kernel checks under ThreadSanitizer, a short libFuzzer session on the .npy reader, and ends
+# with one summary line "tests: N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -40,6 +41,24 @@ build_and_test release
 # (instruction counts belong to the release binary, and ASan does not run under valgrind).
 # bench.cuda_emulation too: the CUDA backend is under ASan in cuda.emulation, and lrb_bench in bench.smoke
 build_and_test asan -E 'golden\.(regenerate|tier2_.*)|gate\.callgrind|bench\.cuda_emulation'
+
+# The kernels of scan.cu and wkv4.cu on the CUDA emulation under ThreadSanitizer: the emulated threads of a
+# block share its memory between barriers, so a missing __syncthreads or __syncwarp is a data race here
+# (compute-sanitizer's racecheck, where no GPU is). Kernel checks only, up to 4097 elements (look-back
+# across two tiles included; 172 rows, about 4.5 minutes here): under TSan a launch costs about a second.
+echo "=== tsan: the CUDA emulation's kernel checks under ThreadSanitizer"
+if cmake --preset tsan > build/tsan.configure.log 2>&1 && cmake --build --preset tsan > build/tsan.build.log 2>&1; then
+    if TSAN_OPTIONS="halt_on_error=1 exitcode=66" build/tsan/tests/lrb_cuda_emu --kernels-only --max-elems 4097 \
+            > build/tsan.log 2>&1; then
+        tail -n 1 build/tsan.log
+        passed=$((passed + 1))
+    else
+        grep -A 30 -m 1 'WARNING: ThreadSanitizer' build/tsan.log || tail -n 40 build/tsan.log
+        failed=$((failed + 1))
+    fi
+else
+    tail -n 40 build/tsan.configure.log build/tsan.build.log; failed=$((failed + 1))
+fi
 
 echo "=== fuzz: .npy reader (libFuzzer, ASan+UBSan, 60 s)"
 fuzz_bin=build/fuzz_npy

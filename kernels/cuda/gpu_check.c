@@ -5,9 +5,10 @@
  * (lrb check's comparison, outputs NaN-poisoned before each call), and every fresh-random kernel check of
  * cuda_selfcheck.c (poisoned outputs and gap columns, final states, run-to-run identical bits).
  *
- * usage: lrb_gpu_check [--quick | --max-elems N] [--golden DIR] [--cases FILE]
+ * usage: lrb_gpu_check [--quick | --max-elems N] [--kernels-only] [--golden DIR] [--cases FILE]
  * --quick keeps the random checks to shapes of at most 65 536 elements (for compute-sanitizer runs),
- * --max-elems to N (the CPU emulation of tests/cuda_emu).
+ * --max-elems to N (the CPU emulation of tests/cuda_emu); --kernels-only leaves the golden set out (the
+ * emulation under ThreadSanitizer, where every launch costs seconds).
  * exit: 0 every row passed; 1 a row failed; 2 usage error, unreadable golden set or no CUDA device.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -33,9 +34,12 @@ int main(int argc, char **argv)
 {
     const char *golden = lrb_golden_dir(), *cases_path = NULL;
     long long max_elems = 0;
+    int golden_set = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             max_elems = 65536;
+        else if (!strcmp(argv[i], "--kernels-only"))
+            golden_set = 0;
         else if (i + 1 < argc && !strcmp(argv[i], "--max-elems") && atoll(argv[i + 1]) > 0)
             max_elems = atoll(argv[++i]);
         else if (i + 1 < argc && !strcmp(argv[i], "--golden"))
@@ -43,10 +47,12 @@ int main(int argc, char **argv)
         else if (i + 1 < argc && !strcmp(argv[i], "--cases"))
             cases_path = argv[++i];
         else {
-            fprintf(stderr,
-                    "lrb_gpu_check: unknown argument %s (usage: lrb_gpu_check [--quick | --max-elems N] [--golden DIR] "
-                    "[--cases FILE])\n",
-                    argv[i]);
+            fprintf(
+                stderr,
+                "lrb_gpu_check: unknown argument %s (usage: lrb_gpu_check [--quick | --max-elems N] [--kernels-only] "
+                "[--golden DIR] "
+                "[--cases FILE])\n",
+                argv[i]);
             return 2;
         }
     }
@@ -70,9 +76,10 @@ int main(int argc, char **argv)
     }
 
     int failed = 0;
-    printf("%-30s %6s %6s %12s %11s  %s\n", "golden set, variant", "passed", "failed", "worst_rel_l2", "worst_ratio",
-           "result");
-    for (int vi = 0; vi < lrb_num_variants; vi++) {
+    if (golden_set)
+        printf("%-30s %6s %6s %12s %11s  %s\n", "golden set, variant", "passed", "failed", "worst_rel_l2",
+               "worst_ratio", "result");
+    for (int vi = 0; vi < lrb_num_variants && golden_set; vi++) {
         const lrb_variant *v = &lrb_variants[vi];
         if (strcmp(v->backend, "cuda") != 0)
             continue;

@@ -18,11 +18,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* In a spinning wait: nothing on a GPU; on the emulation (tests/cuda_emu) a yield of the host thread. */
+/* In a spinning wait: nothing on a GPU; on the emulation (tests/cuda_emu) a yield of the host thread. The
+ * load of a flag that another block sets: volatile on a GPU (never cached in L1 or hoisted out of the wait);
+ * on the emulation an atomic one, so that ThreadSanitizer sees the protocol's traffic as intended. */
 #ifdef LRB_CUDA_EMU
 #define LRB_SPIN_WAIT() lrb_emu_spin()
+#define LRB_LOAD_FLAG(p) lrb_emu_load_flag(p)
 #else
 #define LRB_SPIN_WAIT() ((void)0)
+#define LRB_LOAD_FLAG(p) (*(const volatile int *)(p))
 #endif
 
 namespace lrb_lookback
@@ -107,7 +111,7 @@ __device__ __forceinline__ int64_t find_prefix(const int *flags, int64_t tile, i
         const int64_t j = hi - lane * G;
         for (;;) {
             /* before the row's first tile: as if published (never nearer than that tile itself) */
-            const int f = j >= 0 ? *(const volatile int *)&flags[j] : ST_PREFIX;
+            const int f = j >= 0 ? LRB_LOAD_FLAG(&flags[j]) : ST_PREFIX;
             const unsigned pre = __ballot_sync(FULL_WARP, f == ST_PREFIX);
             const unsigned none = __ballot_sync(FULL_WARP, f == ST_NONE);
             const unsigned nearer = pre ? (1u << (__ffs((int)pre) - 1)) - 1u : FULL_WARP;

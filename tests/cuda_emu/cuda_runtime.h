@@ -1,7 +1,7 @@
 /*
  * cuda_runtime.h (emulation) — what device code needs, for compiling lrb's .cu files as host C++ in the
  * CUDA emulation test: the qualifiers as nothing, threadIdx/blockIdx per emulated thread, barriers,
- * fences, atomics, the cache-hinted loads and stores as volatile ones, the rounding intrinsics as plain
+ * fences, atomics, the cache-hinted loads and stores as relaxed atomics, the rounding intrinsics as plain
  * float arithmetic, float4. LRB_EMU_SLOTS blocks of a launch run at once, each on blockDim.x host threads
  * (see cuda_emu.cc); shared memory is declared with LRB_SHARED (launch.cuh), one copy per slot.
  */
@@ -41,9 +41,13 @@ inline int __ffs(int x)
 {
     return __builtin_ffs(x);
 }
+/* Under ThreadSanitizer, which does not model fences, none: the emulation's flag traffic is acquire (the
+ * polling load) and sequentially consistent (atomicExch), which orders the look-back's values by itself. */
 inline void __threadfence()
 {
+#ifndef __SANITIZE_THREAD__
     std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
 }
 inline int atomicAdd(int *p, int v)
 {
@@ -61,26 +65,34 @@ inline float4 make_float4(float x, float y, float z, float w)
 {
     return {x, y, z, w};
 }
+/* The cache-hinted loads and stores that carry the look-back's values between blocks: relaxed atomics, as
+ * coherent as ld.cg/st.cg at L2 and visible to ThreadSanitizer as the intended inter-block traffic (their
+ * order comes from the fences around the flags, as on a GPU). */
 template <class T> inline T __ldcg(const T *p)
 {
-    return *(const volatile T *)p;
+    T v;
+    __atomic_load(p, &v, __ATOMIC_RELAXED);
+    return v;
 }
 template <class T> inline void __stcg(T *p, T v)
 {
-    *(volatile T *)p = v;
+    __atomic_store(p, &v, __ATOMIC_RELAXED);
 }
 inline float4 __ldcg(const float4 *p)
 {
-    const volatile float *q = (const volatile float *)p;
-    return {q[0], q[1], q[2], q[3]};
+    return {__ldcg(&p->x), __ldcg(&p->y), __ldcg(&p->z), __ldcg(&p->w)};
 }
 inline void __stcg(float4 *p, float4 v)
 {
-    volatile float *q = (volatile float *)p;
-    q[0] = v.x;
-    q[1] = v.y;
-    q[2] = v.z;
-    q[3] = v.w;
+    __stcg(&p->x, v.x);
+    __stcg(&p->y, v.y);
+    __stcg(&p->z, v.z);
+    __stcg(&p->w, v.w);
+}
+/* A look-back flag polled by another block (lookback.cuh's LRB_LOAD_FLAG; a volatile load on a GPU). */
+inline int lrb_emu_load_flag(const int *p)
+{
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 inline float __fmul_rn(float a, float b)
 {
