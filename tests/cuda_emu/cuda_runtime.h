@@ -67,7 +67,7 @@ inline float4 make_float4(float x, float y, float z, float w)
 }
 /* The cache-hinted loads and stores that carry the look-back's values between blocks: relaxed atomics, as
  * coherent as ld.cg/st.cg at L2 and visible to ThreadSanitizer as the intended inter-block traffic (their
- * order comes from the fences around the flags, as on a GPU). */
+ * order comes from the flags: the fences around them, as on a GPU, and their acquire and seq_cst accesses). */
 template <class T> inline T __ldcg(const T *p)
 {
     T v;
