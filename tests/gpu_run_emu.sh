@@ -3,8 +3,8 @@
 # emulation of CUDA. A stand-in bundle (ci/gpu_bundle.sh's layout, this tree's source hash) holds
 # lrb_bench_cuda_emu as lrb_bench; the script runs its bench and render steps for wkv4 at L = 16 and packs
 # the report. Checks: it ends "gpu run: ok"; it ran the algorithms wkv4 has (chunked, seq) and no other; each
-# JSON names the commit and the cold-L2 policy and holds timed rows; the pack holds the JSONs, the targets
-# table, the run summary and BUNDLE.txt. A budget that leaves no time runs nothing and names what it left
+# JSON names the commit and the cold-L2 policy and holds timed rows; each lrb_bench gated two variants (its
+# filter's); the pack holds the JSONs, the targets table, the run summary and BUNDLE.txt. A budget that leaves no time runs nothing and names what it left
 # out (exit 0); a bundle of other sources is refused (exit 1 without a build step); a bad option exits 2.
 # usage: gpu_run_emu.sh LRB_BENCH_CUDA_EMU TMP_DIR
 set -u
@@ -46,6 +46,9 @@ for alg in ("chunked", "seq"):
     assert all(not b.get("error_occurred") and b["roofline_frac"] > 0 for b in rows), rows
 PY
 grep -q '^| wkv4.cuda.chunked, working set' "$tmp/full/targets.md" && ok || bad "targets table rows"
+# a filtered lrb_bench gates only what it runs: the cuda variant and its check reference (wkv4.ref.seq)
+grep -q 'golden gate: 2 variants, [1-9][0-9]* case/variant pairs passed, 0 failed' "$tmp/full/bench_wkv4_chunked.log" \
+    && ok || bad "the golden gate of a filtered run: $(grep 'golden gate' "$tmp/full/bench_wkv4_chunked.log")"
 
 # a budget inside the reserve for render and pack: nothing starts, and what was left is named
 run budget --steps bench,render --families wkv4 --sweep ci --budget 41 --out "$tmp/budget"
