@@ -65,8 +65,8 @@ float lrb_dist_at(const lrb_dist *d, uint64_t stream, int64_t i, int64_t t);
  * time_axis is the index of the time axis, used by `imp`: element i has
  * t = (i / prod(shape[time_axis+1..])) % shape[time_axis], e.g. 1 for (B, L, W) and 3 for the
  * (B, C, F, T) input of rnn_wrapper. It may be -1 for distributions other than imp. Returns 0, or -1 if
- * the arguments are invalid (negative extents, time_axis out of range for imp). Large tensors fill in
- * chunks on the CPU thread pool (lrb_cpu.h), with the same bits for any thread count. */
+ * the arguments are invalid (negative extents, time_axis out of range for imp). Tensors of 2^22 elements
+ * or more fill in chunks on the CPU thread pool (lrb_cpu.h), with the same bits for any thread count. */
 int lrb_dist_fill(const lrb_dist *d, uint64_t stream, float *out, int ndim, const int64_t *shape, int time_axis);
 
 #endif
