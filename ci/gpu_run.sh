@@ -218,13 +218,12 @@ if want render; then
         echo "  no bench_*.json in $out"; notrun+=(render)
     else
         bargs=(); for j in "${jsons[@]}"; do bargs+=(--bench "$j"); done
-        py=python3
-        python3 -c 'import matplotlib' 2> /dev/null || ! /usr/bin/python3 -c 'import matplotlib' 2> /dev/null \
-            || py=/usr/bin/python3
-        $py reports/gpu_targets.py "${bargs[@]}" --out "$out"/targets.md || failed+=(targets)
+        # the first python with matplotlib (the GPU image's, or Debian's here); gpu_targets.py needs none
+        py=; for p in python3 /usr/bin/python3; do $p -c 'import matplotlib' 2> /dev/null && { py=$p; break; }; done
+        ${py:-python3} reports/gpu_targets.py "${bargs[@]}" --out "$out"/targets.md || failed+=(targets)
         echo "  targets: $(grep -c '| met |' "$out"/targets.md) met, $(grep -c '| not met |' "$out"/targets.md) not met," \
              "$(grep -c '| not measured |' "$out"/targets.md) not measured"
-        if $py -c 'import matplotlib' 2> /dev/null; then
+        if [ -n "$py" ]; then
             $py reports/render.py "${bargs[@]}" --out "$out" --title "lrb cuda ($sweep sweep)" \
                 > "$out"/render.log 2>&1 || failed+=(render)
         else

@@ -38,12 +38,12 @@ typedef struct lrb_case_table {
     lrb_case *cases;
 } lrb_case_table;
 
-/* Parses FILE. On error returns -1 with "FILE:LINE: message" in err. */
 /* The committed golden set (tier 1, beside golden/cases.txt) a program reads unless told otherwise:
  * $LRB_GOLDEN_DIR when set, else the source tree's golden/ named at build time (so a binary carried to
  * another machine, e.g. by ci/gpu_bundle.sh, finds the checkout there through the variable). */
 const char *lrb_golden_dir(void);
 
+/* Parses FILE. On error returns -1 with "FILE:LINE: message" in err. */
 int lrb_cases_load(const char *path, lrb_case_table *t, char *err, size_t errlen);
 void lrb_cases_free(lrb_case_table *t);
 const lrb_case *lrb_case_find(const lrb_case_table *t, const char *name);

@@ -145,8 +145,8 @@ static int wkv4_launch(const void *args, lrb_cuda_algo algo, void *work)
 }
 
 /* Runs a launch twice, each time on outputs and state (if any: n_state > 0) NaN-poisoned everywhere (gap
- * columns too), with a workspace of wb bytes, and downloads both runs' outputs and the first run's state. 0, or 1 when
- * a CUDA call or the launch failed. */
+ * columns too), with a workspace of wb bytes, and downloads both runs' outputs and the first run's state.
+ * 0, or 1 when a CUDA call or the launch failed. */
 static int launch_twice(launch_fn launch, const void *args, lrb_cuda_algo algo, size_t wb, const launch_io *io)
 {
     void *work = NULL;
@@ -378,9 +378,6 @@ typedef struct {
 /* odd sizes first (the row-major/column-major swap: a transposed operand shows at once), then wider ones */
 static const dense_shape dense_shapes[] = {{5, 7, 3}, {1, 1, 1}, {3, 1, 5}, {300, 65, 129}, {64, 257, 96}};
 
-/* y = x·Wᵀ + b (kn = 0) or x·K + b (kn = 1), with and without bias, x and y in rows wider than their columns
- * (the gap columns of y must keep their poison), against a float64 triple loop; bound 1e-5 (fp32 products of
- * at most 257 terms). */
 /* lrb_cuda_dense's arguments, so that launch_twice can run it */
 typedef struct {
     const float *x;
@@ -401,6 +398,9 @@ static int dense_launch(const void *args, lrb_cuda_algo algo, void *work)
     return lrb_cuda_dense(a->x, a->rows, a->in, a->ldx, a->w, a->kn, a->bias, a->out, a->y, a->ldy);
 }
 
+/* y = x·Wᵀ + b (kn = 0) or x·K + b (kn = 1), with and without bias, x and y in rows wider than their columns
+ * (the gap columns of y must keep their poison), against a float64 triple loop; bound 1e-5 (fp32 products of
+ * at most 257 terms). */
 static int dense_checks(const dense_shape *sh, int kn, uint64_t seed, lrb_gpu_check_emit emit, void *ctx)
 {
     const int64_t R = sh->rows, I = sh->in, O = sh->out, ldx = I + 3, ldy = O + 2;

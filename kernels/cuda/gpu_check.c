@@ -47,12 +47,10 @@ int main(int argc, char **argv)
         else if (i + 1 < argc && !strcmp(argv[i], "--cases"))
             cases_path = argv[++i];
         else {
-            fprintf(
-                stderr,
-                "lrb_gpu_check: unknown argument %s (usage: lrb_gpu_check [--quick | --max-elems N] [--kernels-only] "
-                "[--golden DIR] "
-                "[--cases FILE])\n",
-                argv[i]);
+            fprintf(stderr,
+                    "lrb_gpu_check: unknown argument %s (usage: lrb_gpu_check [--quick | --max-elems N] "
+                    "[--kernels-only] [--golden DIR] [--cases FILE])\n",
+                    argv[i]);
             return 2;
         }
     }
