@@ -1,7 +1,7 @@
 /*
  * lookback.cuh — what the single-pass chunked kernels of scan.cu and wkv4.cu share (device code, included
- * by .cu files only): the channel-group width, the publication of a tile's status and the walk back to the
- * nearest tile that has published its inclusive prefix.
+ * by .cu files only): the channel-group width, the scan across a tile's segments (tile_scan), the publication
+ * of a tile's status and the walk back to the nearest tile that has published its inclusive prefix.
  *
  * Protocol: tiles take their index from an atomic counter in time order (so every predecessor is already
  * running, and the walk cannot wait on a tile that is not); a tile after the first of its row publishes
@@ -17,6 +17,7 @@
 #include <cuda_runtime.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* In a spinning wait: nothing on a GPU; on the emulation (tests/cuda_emu) a yield of the host thread. The
  * load of a flag that another block sets: volatile on a GPU (never cached in L1 or hoisted out of the wait);
@@ -145,6 +146,59 @@ __device__ __forceinline__ Carry step_through(Carry carry, int64_t j, int64_t ti
                 carry = step(carry, ag[u]);
     }
     return carry;
+}
+
+/* v of lane − delta (own v for lane < delta), word by word: Map is a struct of floats */
+template <class Map> __device__ __forceinline__ Map shfl_up(Map v, int delta)
+{
+    static_assert(sizeof(Map) % sizeof(float) == 0, "a map is a struct of floats");
+    constexpr int NW = sizeof(Map) / sizeof(float);
+    float w[NW];
+    memcpy(w, &v, sizeof v);
+#pragma unroll
+    for (int i = 0; i < NW; i++)
+        w[i] = __shfl_up_sync(FULL_WARP, w[i], (unsigned)delta);
+    memcpy(&v, w, sizeof v);
+    return v;
+}
+
+template <class Map> struct tile_scan_out {
+    Map excl; /* the segments before this thread's, composed (identity for the first) */
+    Map tot;  /* warp 0 only: every segment of channel ch, composed (the tile's aggregate) */
+};
+
+/* The scan of a tile's segment summaries across its segments: thread tid = segment·cw + channel holds its
+ * segment's summary; combine(e, l) is e then l. A warp holds 32/cw consecutive segments of each of its cw
+ * channels, which it scans with shuffles (log2(32/cw) levels, none when cw = 32); the last segment row of
+ * every warp leaves the warp's total in `wtot` (shared, NT/32·cw entries), and after one barrier each thread
+ * composes the totals of the warps before its own. Called by every thread of the block. */
+template <int NT, class Map, class Combine>
+__device__ __forceinline__ tile_scan_out<Map> tile_scan(Map mine, int cw, Map ident, Map *wtot, Combine combine)
+{
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, ch = threadIdx.x % cw;
+    Map incl = mine;
+    for (int delta = cw; delta < 32; delta *= 2) {
+        const Map prev = shfl_up(incl, delta);
+        if (lane >= delta)
+            incl = combine(prev, incl);
+    }
+    const Map in_warp = cw < 32 ? shfl_up(incl, cw) : ident; /* the segments before this one in the warp */
+    if (lane >= 32 - cw)
+        wtot[warp * cw + ch] = incl;
+    __syncthreads();
+    tile_scan_out<Map> r;
+    r.excl = ident;
+    for (int w = 0; w < warp; w++)
+        r.excl = w ? combine(r.excl, wtot[w * cw + ch]) : wtot[ch];
+    if (lane >= cw)
+        r.excl = warp ? combine(r.excl, in_warp) : in_warp;
+    r.tot = ident;
+    if (warp == 0) {
+        r.tot = wtot[ch];
+        for (int w = 1; w < NT / 32; w++)
+            r.tot = combine(r.tot, wtot[w * cw + ch]);
+    }
+    return r;
 }
 
 } // namespace lrb_lookback

@@ -13,8 +13,9 @@
  *           carries the last state from tile to tile.
  *  chunked  One pass with a decoupled look-back carry. A block scans a tile of CH_ITEMS·S steps × CW
  *           channels: each thread (segment s, channel c) scans CH_ITEMS consecutive steps of one channel
- *           in registers and summarises them as an affine map h ↦ A·h + B; a Hillis–Steele scan over the
- *           segments in shared memory gives each segment's exclusive map and the tile's aggregate. Tiles
+ *           in registers and summarises them as an affine map h ↦ A·h + B; a scan over the segments
+ *           (tile_scan: shuffles across the segments within a warp, then the warps' totals through shared
+ *           memory) gives each segment's exclusive map and the tile's aggregate. Tiles
  *           take their index from an atomic counter (time-major), publish their aggregate, and walk back
  *           over their predecessors until one has published its inclusive prefix (the state after it);
  *           the carry is that prefix stepped forward through the aggregates of the tiles in between, and
@@ -310,7 +311,7 @@ __global__ void __launch_bounds__(CH_NT, CH_MIN_BLOCKS<IO>) chunked_kernel(IO io
 {
     constexpr bool C = IO::cplx;
     constexpr int NV = C ? 2 : 1;    /* floats per value */
-    LRB_SHARED(amap, maps, [CH_NT]); /* [segment][channel] = thread index */
+    LRB_SHARED(amap, wtot, [CH_NT]); /* [warp][channel]: the warps' totals (tile_scan) */
     LRB_SHARED(cval, carry_sh, [32]);
     LRB_SHARED(int64_t, tile_sh);
     const int tid = threadIdx.x;
@@ -333,24 +334,13 @@ __global__ void __launch_bounds__(CH_NT, CH_MIN_BLOCKS<IO>) chunked_kernel(IO io
 #pragma unroll
     for (int i = 0; i < CH_ITEMS; i++)
         mine = {vmul<C>(e[i].A, mine.A), affine<C>(e[i].A, mine.B, e[i].B)};
-    maps[tid] = mine;
-    __syncthreads();
-    for (int off = 1; off < g.segs; off *= 2) {
-        amap cur = maps[tid];
-        const bool has = seg >= off;
-        amap prev = cur;
-        if (has)
-            prev = maps[tid - off * g.cw];
-        __syncthreads();
-        if (has)
-            maps[tid] = compose<C>(prev, cur);
-        __syncthreads();
-    }
-    const amap excl = seg > 0 ? maps[tid - g.cw] : identity_map();
+    const auto sc =
+        tile_scan<CH_NT>(mine, g.cw, identity_map(), wtot, [](amap ea, amap la) { return compose<C>(ea, la); });
+    const amap excl = sc.excl;
 
     if (tid < 32) { /* warp 0: the look-back (lookback.cuh); lane < cw carries channel `lane` (ch == tid) */
         const bool chan = tid < g.cw;
-        const amap tot = maps[(g.segs - 1) * g.cw + ch];
+        const amap tot = sc.tot;
         cval carry = {0.0f, 0.0f};
         if (k == 0) {
             if (chan && live)

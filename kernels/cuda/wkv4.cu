@@ -6,11 +6,11 @@
  *           SEQ_U tokens of k and v are loaded into registers before they are used.
  *  chunked  The log-space associative form (§2.4, §4.3) with the decoupled look-back of scan.cu: each
  *           thread runs the stable loop over CH_ITEMS tokens from the empty state, which gives its
- *           segment summary (m, P, Q) ("the inclusive sums are P·e^m and Q·e^m") of n tokens; a
- *           Hillis–Steele scan over the segments of a tile and a look-back over the tiles before it (the
- *           deterministic walk of scan.cu) give each segment the state before it; the thread then reruns the stable
- * loop from that state and writes the outputs. So every output is the reference's output step, from a state that the
- *           operator ∘ carried across segments.
+ *           segment summary (m, P, Q) ("the inclusive sums are P·e^m and Q·e^m") of n tokens; the scan
+ *           over the segments of a tile (tile_scan of lookback.cuh) and a look-back over the tiles before it
+ *           (the deterministic walk of scan.cu) give each segment the state before it; the thread then
+ *           reruns the stable loop from that state and writes the outputs. So every output is the
+ *           reference's output step, from a state that the operator ∘ carried across segments.
  *
  *     E1 ∘ E2 (E1 earlier, n2 tokens in E2):  α = m1 + n2·w;  m = max(α, m2);
  *                                            (m, e^{α−m}·P1 + e^{m2−m}·P2, e^{α−m}·Q1 + e^{m2−m}·Q2)
@@ -173,11 +173,11 @@ __device__ __forceinline__ seg get(const float4 *p)
     return {v.x, v.y, v.z, v.w};
 }
 
-/* 2 blocks per SM: the look-back's aggregates read ahead (lookback.cuh) take this kernel from 80 to 102 registers,
- * and 3 blocks' budget of 85 spills */
+/* 2 blocks per SM: with the look-back's aggregates read ahead (lookback.cuh) this kernel takes 97 registers, and
+ * 3 blocks' budget of 85 spills (36 bytes) */
 __global__ void __launch_bounds__(CH_NT, 2) wkv_chunked_kernel(lrb_cuda_wkv4 a, geo g, ws wsp)
 {
-    LRB_SHARED(seg, segs, [CH_NT]); /* [segment][channel] = thread index */
+    LRB_SHARED(seg, wtot, [CH_NT]); /* [warp][channel]: the warps' totals (tile_scan) */
     LRB_SHARED(seg, carry_sh, [32]);
     LRB_SHARED(int64_t, tile_sh);
     const int tid = threadIdx.x;
@@ -206,26 +206,13 @@ __global__ void __launch_bounds__(CH_NT, 2) wkv_chunked_kernel(lrb_cuda_wkv4 a, 
         if (j < nvalid)
             update(mine, w, kv[j], vv[j]);
     mine.n = (float)nvalid;
-    segs[tid] = mine;
-    __syncthreads();
-    for (int off = 1; off < g.segs; off *= 2) {
-        const seg cur = segs[tid];
-        const bool has = sg >= off;
-        seg prev = cur;
-        if (has)
-            prev = segs[tid - off * g.cw];
-        __syncthreads();
-        if (has)
-            segs[tid] = combine(prev, __fmul_rn(cur.n, w), cur);
-        __syncthreads();
-    }
-    seg excl = seg_empty();
-    if (sg > 0)
-        excl = segs[tid - g.cw];
+    const auto then = [w](seg e, seg l) { return combine(e, __fmul_rn(l.n, w), l); };
+    const auto sc = tile_scan<CH_NT>(mine, g.cw, seg_empty(), wtot, then);
+    const seg excl = sc.excl;
 
     if (tid < 32) { /* warp 0: the look-back (lookback.cuh); lane < cw carries channel `lane` (ch == tid) */
         const bool chan = tid < g.cw;
-        const seg tot = segs[(g.segs - 1) * g.cw + ch];
+        const seg tot = sc.tot;
         const int64_t sidx = bi * a.C + c;
         seg carry = seg_empty();
         if (k == 0) {

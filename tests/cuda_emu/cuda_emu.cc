@@ -3,11 +3,11 @@
  * (kernels/cuda/gpu_check.c) built with the whole CUDA backend — kernels (scan.cu, wkv4.cu compiled as host
  * C++ against the headers of this directory), staging and timing (cuda_backend.c), the registry's cuda
  * variants — on this emulated runtime. So on every build machine, GPU or not, CI checks the kernels' index
- * arithmetic, tiling, Hillis–Steele and Upper/Lower levels, look-back and WKV-4 operator on fresh random data,
+ * arithmetic, tiling, shuffle scans and Upper/Lower levels, look-back and WKV-4 operator on fresh random data,
  * and every cuda variant, staging included, on the golden set. It is not a GPU: LRB_EMU_SLOTS blocks run at
- * once, each on blockDim.x host threads that meet at real barriers for __syncthreads and __syncwarp (block
- * slot s runs blocks s, s + LRB_EMU_SLOTS, ...), "device" memory is host memory, and the arithmetic is the
- * host's (without the GPU's FMA contraction choices). Concurrent blocks make the look-back of the chunked
+ * once, each on blockDim.x host threads that meet at real barriers for __syncthreads, __syncwarp and the warp's votes
+ * and shuffles (block slot s runs blocks s, s + LRB_EMU_SLOTS, ...), "device" memory is host memory, and the arithmetic
+ * is the host's (without the GPU's FMA contraction choices). Concurrent blocks make the look-back of the chunked
  * kernels meet predecessors that are still running (it spins on them, or walks past their aggregates), as
  * on a GPU, though with a handful of blocks rather than hundreds and under the host's stronger memory
  * model; timing, memory-model and occupancy questions are left to a real GPU (lrb_cuda_tests,
@@ -36,11 +36,13 @@ namespace
 {
 
 /* the barrier of this thread's block; the warp barriers of the launch in progress by (slot, warp, mask); the
- * ballot accumulators by (slot, warp) */
+ * ballot accumulators by (slot, warp); the shuffles' exchange */
 thread_local std::barrier<> *block_barrier;
 std::mutex warp_mu;
 std::map<std::tuple<int, unsigned, unsigned>, std::unique_ptr<std::barrier<>>> warp_barriers;
 std::atomic<unsigned> ballots[LRB_EMU_SLOTS][32];
+/* the values a shuffle exchanges, by (slot, warp, lane): plain memory between warp barriers */
+float shuffles[LRB_EMU_SLOTS][32][32];
 
 } // namespace
 
@@ -75,6 +77,17 @@ unsigned __ballot_sync(unsigned mask, int pred)
         acc.store(0);
     __syncwarp(mask);
     return votes;
+}
+
+float __shfl_up_sync(unsigned mask, float v, unsigned delta)
+{
+    const unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    float *xch = shuffles[lrb_emu_slot][warp];
+    xch[lane] = v;
+    __syncwarp(mask);
+    const float r = lane >= delta ? xch[lane - delta] : v;
+    __syncwarp(mask); /* every lane has read before any writes the next exchange */
+    return r;
 }
 
 void lrb_emu_spin(void)

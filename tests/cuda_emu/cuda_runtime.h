@@ -37,6 +37,8 @@ void __syncthreads();
 void __syncwarp(unsigned mask);
 /* the lanes of `mask` in this thread's warp whose pred is non-zero (every lane of mask must call it) */
 unsigned __ballot_sync(unsigned mask, int pred);
+/* lane l gets the value of lane l − delta, or its own when l < delta (every lane of mask must call it) */
+float __shfl_up_sync(unsigned mask, float v, unsigned delta);
 inline int __ffs(int x)
 {
     return __builtin_ffs(x);
