@@ -45,7 +45,8 @@ build_and_test asan -E 'golden\.(regenerate|tier2_.*)|gate\.callgrind|bench\.cud
 # The kernels of scan.cu and wkv4.cu on the CUDA emulation under ThreadSanitizer: the emulated threads of a
 # block share its memory between barriers, so a missing __syncthreads or __syncwarp is a data race here
 # (compute-sanitizer's racecheck, where no GPU is). Kernel checks only, up to 4097 elements (look-back
-# across two tiles included; 172 rows, about 4.5 minutes here): under TSan a launch costs about a second.
+# across two tiles included; 172 rows, about 8 minutes here): under TSan a launch costs about a second,
+# and every warp shuffle of the chunked kernels is two warp barriers.
 echo "=== tsan: the CUDA emulation's kernel checks under ThreadSanitizer"
 if cmake --preset tsan > build/tsan.configure.log 2>&1 && cmake --build --preset tsan > build/tsan.build.log 2>&1; then
     if TSAN_OPTIONS="halt_on_error=1 exitcode=66" build/tsan/tests/lrb_cuda_emu --kernels-only --max-elems 4097 \
