@@ -7,7 +7,8 @@
 #          LRB_GOLDEN_DIR there;
 #   lib/   the libraries they need that a CUDA image lacks (Google Benchmark, subunit); the CUDA runtime
 #          and cuBLAS are the GPU machine's own;
-#   BUNDLE.txt  the source hash (below), commit, toolkit, compiler, and the code generated for the GPU.
+#   BUNDLE.txt  the source hash (below), commit, toolkit, compiler, the code generated for the GPU, and
+#               ptxas's registers and spills per kernel (tests/ptxas_spills.py); gpu_run.sh puts it in the report.
 # The source hash covers every file the build reads (CMake files, C, C++, CUDA, the case table): gpu_run.sh
 # computes it over the tree it was sent and builds from source instead when it differs, so a stale bundle
 # is never measured.
@@ -58,6 +59,8 @@ done
     echo "compiler $(${CC:-cc} --version | head -n 1)"
     echo "cuda_code $(grep -o -- '--generate-code=[^ ]*' build/h100/build.ninja | sed 's/.*code=//' | sort -u | xargs)"
     echo "libs $(cd "$out/lib" && ls | xargs)"
+    # registers and spills per kernel as ptxas reports them for sm_90, to read next to the measured bandwidth
+    python3 tests/ptxas_spills.py nvcc kernels/cuda | sed 's/^/ptxas /' || true # recorded here, judged by CTest
 } > "$out/BUNDLE.txt"
 cat "$out/BUNDLE.txt"
 echo "gpu bundle: $out ($(du -sh "$out" | cut -f1)); carry it to the GPU machine with ci/gpu_run.sh"
