@@ -17,9 +17,11 @@ SOURCES = ("scan.cu", "wkv4.cu")
 # every kernel these sources define must show up in the report (a parse that finds nothing cannot pass)
 EXPECTED = ("seq_kernel", "ul_kernel", "chunked_kernel", "wkv_seq_kernel", "wkv_chunked_kernel")
 # spill bytes allowed (stores, loads), by a substring of the demangled name; every other kernel: none.
-# ul on glru's gated steps: __launch_bounds__(1024) lets ptxas aim at two blocks per SM (32 registers), and the
-# gates' transcendentals then spill a few bytes; one block per SM would cost ul half its occupancy instead.
-ALLOWED = {"ul_kernel<(anonymous namespace)::glru_io": (8, 20)}
+# ul on real steps with a constant decay: __launch_bounds__(1024) leaves ptxas free to aim at two blocks per SM
+# (32 registers), and it spills 4 bytes (its data-decay twin, the same kernel without λ formed in double, does
+# not); one block per SM would halve ul's occupancy instead. (ptxas gives the other ul kernels 32 registers
+# without spills, or 35 to 40 and so one 1024-thread block per SM; pinning two blocks makes them all spill.)
+ALLOWED = {"ul_kernel<(anonymous namespace)::scan_io<false, false> >": (4, 12)}
 
 
 def demangle(names):

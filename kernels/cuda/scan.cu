@@ -10,7 +10,8 @@
  *           shared memory: T time steps × CW channels (CW = 32, or the next power of two ≥ D for narrow
  *           scans, T = UL_ELEMS / CW), log2 T levels in which every element of an upper half absorbs the
  *           last element of its lower half. One block walks the tiles of its channel group along L and
- *           carries the last state from tile to tile.
+ *           carries the last state from tile to tile. The tile holds each map as (A, B), real parts only for
+ *           real steps (stored_map): 16 KB for real tiles, 32 KB for complex ones.
  *  chunked  One pass with a decoupled look-back carry. A block scans a tile of CH_ITEMS·S steps × CW
  *           channels: each thread (segment s, channel c) scans CH_ITEMS consecutive steps of one channel
  *           in registers and summarises them as an affine map h ↦ A·h + B; a scan over the segments
@@ -84,6 +85,30 @@ template <bool CPLX> __device__ __forceinline__ amap compose(amap e, amap l)
 __device__ __forceinline__ amap identity_map()
 {
     return {{1.0f, 0.0f}, {0.0f, 0.0f}};
+}
+
+/* A map as shared memory holds it: the real parts only for real steps (8 bytes, not 16) */
+template <bool CPLX> struct stored_map {
+    float A, B;
+};
+template <> struct stored_map<true> {
+    amap m;
+};
+
+template <bool CPLX> __device__ __forceinline__ stored_map<CPLX> pack(amap m)
+{
+    if constexpr (CPLX)
+        return {m};
+    else
+        return {m.A.r, m.B.r};
+}
+
+template <bool CPLX> __device__ __forceinline__ amap unpack(stored_map<CPLX> s)
+{
+    if constexpr (CPLX)
+        return s.m;
+    else
+        return {{s.A, 0.0f}, {s.B, 0.0f}};
 }
 
 template <bool CPLX> __device__ __forceinline__ cval load(const float *p, int64_t idx, int64_t im_off)
@@ -228,7 +253,7 @@ constexpr int UL_NT = UL_ELEMS / 2; /* one thread per upper-half element */
 template <class IO> __global__ void __launch_bounds__(UL_NT) ul_kernel(IO io, dims n, int cw, int64_t groups_per_b)
 {
     constexpr bool C = IO::cplx;
-    LRB_SHARED(amap, tile, [UL_ELEMS]); /* [row][channel]: row·cw + channel */
+    LRB_SHARED(stored_map<C>, tile, [UL_ELEMS]); /* [row][channel]: row·cw + channel */
     LRB_SHARED(cval, carry_sh, [32]);
     const int T = UL_ELEMS / cw, half = T / 2;
     const int tid = threadIdx.x, ch = tid % cw, j = tid / cw; /* j < T/2 */
@@ -241,7 +266,7 @@ template <class IO> __global__ void __launch_bounds__(UL_NT) ul_kernel(IO io, di
     for (int64_t t0 = 0; t0 < n.L; t0 += T) {
         for (int r = j; r < T; r += half) {
             const int64_t t = t0 + r;
-            tile[r * cw + ch] = live && t < n.L ? io.step(bi * n.L + t, d, lam) : identity_map();
+            tile[r * cw + ch] = pack<C>(live && t < n.L ? io.step(bi * n.L + t, d, lam) : identity_map());
         }
         __syncthreads();
         /* level with half-block size lv: the element lo (last of a lower half) is never written at this
@@ -250,21 +275,21 @@ template <class IO> __global__ void __launch_bounds__(UL_NT) ul_kernel(IO io, di
         for (int lv = 1; lv < T; lv *= 2) {
             const int g = j / lv, pos = j - g * lv;
             const int lo = g * 2 * lv + lv - 1, tgt = lo + 1 + pos;
-            const amap e = tile[lo * cw + ch], l = tile[tgt * cw + ch];
-            tile[tgt * cw + ch] = compose<C>(e, l);
+            const amap e = unpack<C>(tile[lo * cw + ch]), l = unpack<C>(tile[tgt * cw + ch]);
+            tile[tgt * cw + ch] = pack<C>(compose<C>(e, l));
             __syncthreads();
         }
         const cval carry = carry_sh[ch];
         for (int r = j; r < T; r += half) {
             const int64_t t = t0 + r;
             if (live && t < n.L) {
-                const amap e = tile[r * cw + ch];
+                const amap e = unpack<C>(tile[r * cw + ch]);
                 io.emit(bi * n.L + t, d, affine<C>(e.A, carry, e.B));
             }
         }
         __syncthreads(); /* every thread has read carry_sh and the tile */
         if (tid < cw) {
-            const amap e = tile[(T - 1) * cw + ch];
+            const amap e = unpack<C>(tile[(T - 1) * cw + ch]);
             carry_sh[ch] = affine<C>(e.A, carry, e.B);
         }
         __syncthreads();
