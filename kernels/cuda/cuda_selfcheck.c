@@ -169,9 +169,11 @@ typedef struct {
     int64_t B, L, D;
 } shape;
 
+/* (1, 1200, 17) and WKV-4's (1, 1200, 20): one channel group in ten tiles of 128 steps, so consecutive tiles
+ * run at once even on the emulation's three blocks and the look-back walks past aggregates */
 static const shape scan_shapes[] = {
     {1, 1, 1},      {1, 2, 3},     {2, 17, 5},     {1, 4097, 1},  {3, 1000, 33}, {1, 100003, 2},
-    {8, 4096, 256}, {64, 257, 64}, {1, 65536, 31}, {4096, 16, 1}, {2, 300, 40},
+    {8, 4096, 256}, {64, 257, 64}, {1, 65536, 31}, {4096, 16, 1}, {2, 300, 40},  {1, 1200, 17},
 };
 
 static const lrb_cuda_algo scan_algos[3] = {LRB_CUDA_SEQ, LRB_CUDA_UL, LRB_CUDA_CHUNKED};
@@ -456,7 +458,8 @@ out:
 
 /* ---- WKV-4 -------------------------------------------------------------------------------------------------- */
 
-static const shape wkv_shapes[] = {{1, 1, 1}, {2, 33, 5}, {1, 70001, 3}, {4, 4096, 64}, {16, 129, 768}, {2, 600, 40}};
+static const shape wkv_shapes[] = {{1, 1, 1},      {2, 33, 5},   {1, 70001, 3}, {4, 4096, 64},
+                                   {16, 129, 768}, {2, 600, 40}, {1, 1200, 20}};
 
 static int wkv_checks(const shape *sh, int state, uint64_t seed, lrb_gpu_check_emit emit, void *ctx)
 {
