@@ -56,7 +56,7 @@ END_TEST
 
 typedef struct {
     int rows, failed;
-    char first[256];
+    char first[384];
 } tally;
 
 static void collect(const lrb_gpu_check_row *r, void *vctx)
@@ -64,12 +64,13 @@ static void collect(const lrb_gpu_check_row *r, void *vctx)
     tally *t = vctx;
     t->rows++;
     if (lrb_test_verbose())
-        printf("%-60s err %.3e tol %.1e nonfinite %lld gap %lld det %d %s\n", r->what, r->err, r->tol, r->nonfinite,
-               r->gap_written, r->deterministic, r->ok ? "ok" : "FAIL");
+        printf("%-60s err %.3e tol %.1e nonfinite %lld gap %lld det %d dirty %lld %s\n", r->what, r->err, r->tol,
+               r->nonfinite, r->gap_written, r->deterministic, r->ws_dirty, r->ok ? "ok" : "FAIL");
     if (!r->ok && !t->failed++)
-        snprintf(t->first, sizeof t->first, "%s: err %.3e (tol %.1e), %lld non-finite, %lld gap written, %s", r->what,
-                 r->err, r->tol, r->nonfinite, r->gap_written,
-                 r->deterministic ? "deterministic" : "NOT deterministic");
+        snprintf(t->first, sizeof t->first,
+                 "%s: err %.3e (tol %.1e), %lld non-finite, %lld gap written, %s, %lld workspace bytes left dirty",
+                 r->what, r->err, r->tol, r->nonfinite, r->gap_written,
+                 r->deterministic ? "deterministic" : "NOT deterministic", r->ws_dirty);
 }
 
 START_TEST(test_kernels)

@@ -85,7 +85,9 @@ void lrb_cuda_device_info(char *buf, size_t n)
 
 /* ---- device buffers ---------------------------------------------------------------------------------------- */
 
-/* Grow-only device blocks, one per role, kept between calls (cudaMalloc is far slower than a scan). */
+/* Grow-only device blocks, one per role, kept between calls (cudaMalloc is far slower than a scan). A new
+ * block starts zeroed, in stream order: the chunked scans' workspace must (lrb_cuda.h), and for the other
+ * roles it costs once per growth. */
 enum { BUF_IN, BUF_DECAY, BUF_OUT, BUF_PAR, BUF_STATE, BUF_WORK, BUF_FLUSH, BUF_WEIGHT, BUF_ONES, NBUF };
 static struct {
     void *p;
@@ -93,6 +95,16 @@ static struct {
 } bufs[NBUF];
 static cudaStream_t stream;
 static int stream_made;
+
+static int ensure_stream(void)
+{
+    if (!stream_made) {
+        if (LRB_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking)))
+            return -1;
+        stream_made = 1;
+    }
+    return 0;
+}
 
 static void *dev_buf(int role, size_t bytes)
 {
@@ -103,21 +115,17 @@ static void *dev_buf(int role, size_t bytes)
             LRB_CUDA_CHECK(cudaFree(bufs[role].p));
         bufs[role].p = NULL;
         bufs[role].cap = 0;
-        if (LRB_CUDA_CHECK(cudaMalloc(&bufs[role].p, bytes)))
+        void *p = NULL;
+        if (ensure_stream() || LRB_CUDA_CHECK(cudaMalloc(&p, bytes)))
             return NULL;
+        if (LRB_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, stream))) {
+            LRB_CUDA_CHECK(cudaFree(p));
+            return NULL;
+        }
+        bufs[role].p = p;
         bufs[role].cap = bytes;
     }
     return bufs[role].p;
-}
-
-static int ensure_stream(void)
-{
-    if (!stream_made) {
-        if (LRB_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking)))
-            return -1;
-        stream_made = 1;
-    }
-    return 0;
 }
 
 /* The cuBLAS handle of the process, created once (milliseconds: never inside a timed loop), bound to `stream`,
@@ -341,7 +349,7 @@ static int cuda_scan(const lrb_scan_args *s, lrb_algo algo, int cplx)
         return LRB_EDEVICE;
     if (s->h0 && LRB_CUDA_CHECK(cudaMemcpyAsync(d_st, s->h0, nst * sizeof(float), cudaMemcpyHostToDevice, stream)))
         return LRB_EDEVICE;
-    const size_t wb = lrb_cuda_scan_workspace(&ds, ca);
+    const size_t wb = lrb_cuda_scan_workspace(&ds, ca, NULL);
     void *work = wb ? dev_buf(BUF_WORK, wb) : NULL;
     if (wb && !work)
         return LRB_EDEVICE;
@@ -417,7 +425,7 @@ static int cuda_wkv4(const lrb_wkv4_args *a, lrb_algo algo)
         .bb = a->bb ? d_st + 4 * ns : NULL,
         .pp = a->pp ? d_st + 5 * ns : NULL,
     };
-    const size_t wb = lrb_cuda_wkv4_workspace(&da, ca);
+    const size_t wb = lrb_cuda_wkv4_workspace(&da, ca, NULL);
     void *work = wb ? dev_buf(BUF_WORK, wb) : NULL;
     if (wb && !work)
         return LRB_EDEVICE;
@@ -598,7 +606,7 @@ static int cuda_glru_scan(const lrb_glru_scan_args *g, lrb_algo algo)
         return LRB_EDEVICE;
     if (g->h0 && LRB_CUDA_CHECK(cudaMemcpyAsync(d_st, g->h0, ns * sizeof(float), cudaMemcpyHostToDevice, stream)))
         return LRB_EDEVICE;
-    const size_t wb = lrb_cuda_glru_workspace(&dg, ca);
+    const size_t wb = lrb_cuda_glru_workspace(&dg, ca, NULL);
     void *work = wb ? dev_buf(BUF_WORK, wb) : NULL;
     if (wb && !work)
         return LRB_EDEVICE;

@@ -115,7 +115,8 @@ static void judge(lrb_gpu_check_row *row, const float *out, const float *out2, c
     row->err = sqrt(num / (den > 0 ? den : 1));
     row->tol = tol;
     row->deterministic = memcmp(out, out2, n * sizeof *out) == 0;
-    row->ok = row->nonfinite == 0 && row->gap_written == 0 && row->err < row->tol && row->deterministic;
+    row->ok =
+        row->nonfinite == 0 && row->gap_written == 0 && row->err < row->tol && row->deterministic && row->ws_dirty == 0;
 }
 
 /* The device outputs of a launch and where its two runs land on the host. */
@@ -125,6 +126,7 @@ typedef struct {
     float *d_state;
     size_t n_state;
     float *out, *out2, *state; /* the first run's outputs and state, the second run's outputs */
+    long long ws_dirty;        /* set by launch_twice: control bytes of the workspace left non-zero */
 } launch_io;
 
 typedef int (*launch_fn)(const void *args, lrb_cuda_algo algo, void *work);
@@ -144,22 +146,64 @@ static int wkv4_launch(const void *args, lrb_cuda_algo algo, void *work)
     return lrb_cuda_wkv4_launch(args, algo, work, 0);
 }
 
-/* Runs a launch twice, each time on outputs and state (if any: n_state > 0) NaN-poisoned everywhere (gap
- * columns too), with a workspace of wb bytes, and downloads both runs' outputs and the first run's state.
- * 0, or 1 when a CUDA call or the launch failed. */
-static int launch_twice(launch_fn launch, const void *args, lrb_cuda_algo algo, size_t wb, const launch_io *io)
+/* The one workspace of every check, zeroed once when it grows (lrb_cuda.h): each launch takes it as the
+ * launches of other kinds and shapes before it left it, so a launch that does not clean up after itself
+ * (the look-back's counter and flags) corrupts the launches after it. */
+static struct {
+    void *p;
+    size_t cap;
+} check_work;
+
+static void *work_for(size_t wb)
 {
-    void *work = NULL;
-    int err = wb && LRB_CUDA_CHECK(cudaMalloc(&work, wb));
-    for (int rep = 0; rep < 2 && !err; rep++)
+    if (wb > check_work.cap) {
+        if (check_work.p && LRB_CUDA_CHECK(cudaFree(check_work.p)))
+            return NULL;
+        check_work.p = NULL;
+        check_work.cap = 0;
+        if (LRB_CUDA_CHECK(cudaMalloc(&check_work.p, wb)) || LRB_CUDA_CHECK(cudaMemset(check_work.p, 0, wb)))
+            return NULL;
+        check_work.cap = wb;
+    }
+    return check_work.p;
+}
+
+/* The control bytes among the first `n` of the workspace that are not zero (-1: the download failed). */
+static long long dirty_bytes(const void *work, size_t n)
+{
+    unsigned char *h = n ? malloc(n) : NULL;
+    long long dirty = n && !h ? -1 : 0;
+    if (h && LRB_CUDA_CHECK(cudaMemcpy(h, work, n, cudaMemcpyDeviceToHost)))
+        dirty = -1;
+    for (size_t i = 0; h && dirty >= 0 && i < n; i++)
+        dirty += h[i] != 0;
+    free(h);
+    return dirty;
+}
+
+/* Runs a launch twice, each time on outputs and state (if any: n_state > 0) NaN-poisoned everywhere (gap
+ * columns too), with the shared workspace of at least wb bytes, and downloads both runs' outputs and the
+ * first run's state; counts into io->ws_dirty the control bytes (the first `control` of the workspace) that
+ * either run left non-zero. 0, or 1 when a CUDA call or the launch failed. */
+static int launch_twice(launch_fn launch, const void *args, lrb_cuda_algo algo, size_t wb, size_t control,
+                        launch_io *io)
+{
+    void *work = wb ? work_for(wb) : NULL;
+    int err = wb && !work;
+    io->ws_dirty = 0;
+    for (int rep = 0; rep < 2 && !err; rep++) {
         if (LRB_CUDA_CHECK(cudaMemset(io->d_out, 0xff, io->n_out * sizeof(float))) ||
             (io->n_state && LRB_CUDA_CHECK(cudaMemset(io->d_state, 0xff, io->n_state * sizeof(float)))) ||
             launch(args, algo, work) != LRB_CUDA_OK || LRB_CUDA_CHECK(cudaDeviceSynchronize()) ||
             download(rep ? io->out2 : io->out, io->d_out, io->n_out) ||
             (rep == 0 && io->n_state && download(io->state, io->d_state, io->n_state)))
             err = 1;
-    if (work)
-        LRB_CUDA_CHECK(cudaFree(work));
+        const long long dirty = err ? 0 : dirty_bytes(work, control);
+        if (dirty < 0)
+            err = 1;
+        else if (dirty > 0) /* cleaned up for the checks after this one, which would inherit the fault */
+            err = (io->ws_dirty += dirty, LRB_CUDA_CHECK(cudaMemset(work, 0, control)));
+    }
     return err;
 }
 
@@ -261,12 +305,14 @@ static int scan_checks(const shape *sh, int cplx, int data, uint64_t seed, lrb_g
                                .theta = (data || !cplx) ? NULL : dth,
                                .h0 = state ? dh0 : NULL,
                                .h_last = dhl};
-            const launch_io lio = {dh, n, dhl, ns, h, h2, hl};
-            if ((err =
-                     launch_twice(scan_launch, &s, scan_algos[ai], lrb_cuda_scan_workspace(&s, scan_algos[ai]), &lio)))
+            launch_io lio = {dh, n, dhl, ns, h, h2, hl, 0};
+            size_t control;
+            const size_t wb = lrb_cuda_scan_workspace(&s, scan_algos[ai], &control);
+            if ((err = launch_twice(scan_launch, &s, scan_algos[ai], wb, control, &lio)))
                 break;
             lrb_gpu_check_row row;
             memset(&row, 0, sizeof row);
+            row.ws_dirty = lio.ws_dirty;
             snprintf(row.what, sizeof row.what, "scan %-7s B=%lld L=%lld D=%lld %s %s h0=%d", algo_names[ai],
                      (long long)B, (long long)L, (long long)D, cplx ? "complex" : "real", data ? "data" : "const",
                      state);
@@ -346,12 +392,14 @@ static int glru_checks(const shape *sh, int tied, uint64_t seed, lrb_gpu_check_e
                                      .y = dy,
                                      .h0 = state ? dh0 : NULL,
                                      .h_last = dhl};
-            const launch_io lio = {dy, ny, dhl, ns, y, y2, hl};
-            if ((err =
-                     launch_twice(glru_launch, &g, scan_algos[ai], lrb_cuda_glru_workspace(&g, scan_algos[ai]), &lio)))
+            launch_io lio = {dy, ny, dhl, ns, y, y2, hl, 0};
+            size_t control;
+            const size_t wb = lrb_cuda_glru_workspace(&g, scan_algos[ai], &control);
+            if ((err = launch_twice(glru_launch, &g, scan_algos[ai], wb, control, &lio)))
                 break;
             lrb_gpu_check_row row;
             memset(&row, 0, sizeof row);
+            row.ws_dirty = lio.ws_dirty;
             snprintf(row.what, sizeof row.what, "glru_scan %-7s B=%lld L=%lld D=%lld %s h0=%d", algo_names[ai],
                      (long long)B, (long long)L, (long long)D, tied ? "tied" : "untied", state);
             judge(&row, y, y2, ref, ny, ldy, D, 0, hl, refl, ns, 1e-5);
@@ -434,8 +482,8 @@ static int dense_checks(const dense_shape *sh, int kn, uint64_t seed, lrb_gpu_ch
                 ref[r * ldy + j] = acc;
             }
         const dense_args da = {dx, R, I, ldx, dw, kn, bias ? db : NULL, O, dy, ldy};
-        const launch_io lio = {dy, ny, NULL, 0, y, y2, NULL};
-        if ((err = launch_twice(dense_launch, &da, LRB_CUDA_DIRECT, 0, &lio)))
+        launch_io lio = {dy, ny, NULL, 0, y, y2, NULL, 0};
+        if ((err = launch_twice(dense_launch, &da, LRB_CUDA_DIRECT, 0, 0, &lio)))
             break;
         lrb_gpu_check_row row;
         memset(&row, 0, sizeof row);
@@ -532,11 +580,14 @@ static int wkv_checks(const shape *sh, int state, uint64_t seed, lrb_gpu_check_e
             ga.bb0 = dst0 + ns;
             ga.pp0 = dst0 + 2 * ns;
         }
-        const launch_io lio = {dout, n, dst, 3 * ns, out, out2, gst};
-        if ((err = launch_twice(wkv4_launch, &ga, walgos[ai], lrb_cuda_wkv4_workspace(&ga, walgos[ai]), &lio)))
+        launch_io lio = {dout, n, dst, 3 * ns, out, out2, gst, 0};
+        size_t control;
+        const size_t wb = lrb_cuda_wkv4_workspace(&ga, walgos[ai], &control);
+        if ((err = launch_twice(wkv4_launch, &ga, walgos[ai], wb, control, &lio)))
             break;
         lrb_gpu_check_row row;
         memset(&row, 0, sizeof row);
+        row.ws_dirty = lio.ws_dirty;
         snprintf(row.what, sizeof row.what, "wkv4 %-7s B=%lld L=%lld C=%lld state=%d", walgos[ai] ? "chunked" : "seq",
                  (long long)B, (long long)L, (long long)C, state);
         double num = 0, den = 0, snum = 0, sden = 0;
@@ -556,7 +607,7 @@ static int wkv_checks(const shape *sh, int state, uint64_t seed, lrb_gpu_check_e
         row.err = fmax(sqrt(num / (den > 0 ? den : 1)), sqrt(snum / sden));
         row.tol = 2e-5;
         row.deterministic = memcmp(out, out2, n * sizeof *out) == 0;
-        row.ok = row.nonfinite == 0 && row.err < row.tol && row.deterministic;
+        row.ok = row.nonfinite == 0 && row.err < row.tol && row.deterministic && row.ws_dirty == 0;
         failed += !row.ok;
         emit(&row, ctx);
     }
@@ -580,7 +631,7 @@ static int too_big(const shape *sh, long long max_elems)
     return max_elems > 0 && sh->B * sh->L * sh->D > max_elems;
 }
 
-int lrb_gpu_selfcheck(long long max_elems, lrb_gpu_check_emit emit, void *ctx)
+static int run_checks(long long max_elems, lrb_gpu_check_emit emit, void *ctx)
 {
     int failed = 0;
     for (size_t si = 0; si < sizeof scan_shapes / sizeof *scan_shapes; si++)
@@ -612,4 +663,14 @@ int lrb_gpu_selfcheck(long long max_elems, lrb_gpu_check_emit emit, void *ctx)
             failed += r;
         }
     return failed;
+}
+
+int lrb_gpu_selfcheck(long long max_elems, lrb_gpu_check_emit emit, void *ctx)
+{
+    const int r = run_checks(max_elems, emit, ctx);
+    if (check_work.p)
+        LRB_CUDA_CHECK(cudaFree(check_work.p));
+    check_work.p = NULL;
+    check_work.cap = 0;
+    return r;
 }

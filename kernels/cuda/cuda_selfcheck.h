@@ -18,6 +18,7 @@ typedef struct lrb_gpu_check_row {
     long long nonfinite;   /* non-finite outputs (the poison left anywhere counts) */
     long long gap_written; /* elements outside the scanned columns that changed */
     int deterministic;     /* 1: a second launch gave identical bits */
+    long long ws_dirty;    /* control bytes of the workspace a launch left non-zero (lrb_cuda.h: none may) */
     int ok;
 } lrb_gpu_check_row;
 

@@ -26,8 +26,8 @@
 static void print_row(const lrb_gpu_check_row *r, void *ctx)
 {
     (void)ctx;
-    printf("%-62s %10.3e %9.1e %9lld %5lld %5s  %s\n", r->what, r->err, r->tol, r->nonfinite, r->gap_written,
-           r->deterministic ? "yes" : "NO", r->ok ? "PASS" : "FAIL");
+    printf("%-62s %10.3e %9.1e %9lld %5lld %5s %5lld  %s\n", r->what, r->err, r->tol, r->nonfinite, r->gap_written,
+           r->deterministic ? "yes" : "NO", r->ws_dirty, r->ok ? "PASS" : "FAIL");
 }
 
 int main(int argc, char **argv)
@@ -93,8 +93,8 @@ int main(int argc, char **argv)
         printf("%-30s %6d %6d %12.3e %11.3f  %s\n", v->name, s.passed, s.failed, s.worst[vi], s.worst_ratio[vi],
                ok ? "PASS" : "FAIL");
     }
-    printf("\n%-62s %10s %9s %9s %5s %5s  %s\n", "fresh random data, kernel and shape", "rel_l2", "tol", "nonfinite",
-           "gap", "det", "result");
+    printf("\n%-62s %10s %9s %9s %5s %5s %5s  %s\n", "fresh random data, kernel and shape", "rel_l2", "tol",
+           "nonfinite", "gap", "det", "dirty", "result");
     const int kr = lrb_gpu_selfcheck(max_elems, print_row, NULL);
     lrb_cases_free(&t);
     if (kr < 0) {

@@ -10,6 +10,13 @@
  * read with ld.cg (L2, coherent across blocks); each lane fences its values before the warp barrier after
  * which lane 0 sets the flag, and a reader fences after it has seen the flag. Warp 0 runs the look-back:
  * its 32 lanes read 32 flags at a time, and its first cw lanes carry one channel each.
+ *
+ * The workspace cleans itself, so that a launch is one kernel and no memset before it (a whole extra
+ * operation in the latency of small scans): the block that draws the last tile index sets the counter back
+ * to zero, the last tile of a row publishes nothing (no tile reads its flag), and every other tile's flag
+ * is set back to ST_NONE by its successor once it holds ST_PREFIX. A flag set back early is harmless: a
+ * reader that finds ST_NONE nearer than the prefix it found waits and reads again, and by then the tile
+ * after the cleared one shows ST_PREFIX. So a workspace zeroed once is zero again after every launch.
  */
 #ifndef LRB_LOOKBACK_CUH
 #define LRB_LOOKBACK_CUH
@@ -21,13 +28,16 @@
 
 /* In a spinning wait: nothing on a GPU; on the emulation (tests/cuda_emu) a yield of the host thread. The
  * load of a flag that another block sets: volatile on a GPU (never cached in L1 or hoisted out of the wait);
- * on the emulation an atomic one, so that ThreadSanitizer sees the protocol's traffic as intended. */
+ * on the emulation an atomic one, so that ThreadSanitizer sees the protocol's traffic as intended. Before a
+ * flag is set: nothing on a GPU; on the emulation a pause now and then (lrb_emu_jitter). */
 #ifdef LRB_CUDA_EMU
 #define LRB_SPIN_WAIT() lrb_emu_spin()
 #define LRB_LOAD_FLAG(p) lrb_emu_load_flag(p)
+#define LRB_FLAG_JITTER() lrb_emu_jitter()
 #else
 #define LRB_SPIN_WAIT() ((void)0)
 #define LRB_LOAD_FLAG(p) (*(const volatile int *)(p))
+#define LRB_FLAG_JITTER() ((void)0)
 #endif
 
 namespace lrb_lookback
@@ -71,19 +81,26 @@ inline tile_geo make_geo(int64_t B, int64_t L, int64_t D, int nt, int items)
 }
 
 /* The workspace of a look-back, by byte offsets from its (256-aligned) start: the tile counter, one flag
- * per tile, the aggregates and the prefixes (agg_bytes, pre_bytes in all), each part 256-aligned. Before a
- * launch the first `reset` bytes (counter and flags) must be zero; aggregates and prefixes are written
- * before they are read. */
+ * per tile, the aggregates and the prefixes (agg_bytes, pre_bytes in all), each part 256-aligned. The
+ * counter and flags must be zero before a launch, and are again after it (see above); aggregates and
+ * prefixes are written before they are read. */
 struct ws_layout {
-    size_t flags, agg, pre, total, reset;
+    size_t flags, agg, pre, total; /* the control words are the first `agg` bytes */
 };
+
+/* what the *_workspace functions of lrb_cuda.h report: total bytes, and the control words' through `control` */
+inline size_t report_workspace(const ws_layout &lo, size_t *control)
+{
+    if (control)
+        *control = lo.agg;
+    return lo.total;
+}
 
 inline ws_layout lookback_layout(int64_t tiles, size_t agg_bytes, size_t pre_bytes)
 {
     ws_layout lo;
     lo.flags = 256;
-    lo.reset = lo.flags + align256((size_t)tiles * sizeof(int));
-    lo.agg = lo.reset;
+    lo.agg = lo.flags + align256((size_t)tiles * sizeof(int));
     lo.pre = lo.agg + align256(agg_bytes);
     lo.total = lo.pre + align256(pre_bytes);
     return lo;
@@ -91,14 +108,39 @@ inline ws_layout lookback_layout(int64_t tiles, size_t agg_bytes, size_t pre_byt
 
 constexpr unsigned FULL_WARP = 0xffffffffu;
 
+/* This block's tile index (thread 0 only). The block that draws the last one sets the counter back to zero:
+ * every block of the launch has drawn by then. */
+__device__ __forceinline__ int64_t draw_tile(int *counter, int64_t tiles)
+{
+    const int t = atomicAdd(counter, 1);
+    if (t == tiles - 1)
+        atomicExch(counter, 0);
+    return t;
+}
+
+/* Once this tile has published (thread 0 only): its predecessor's flag back to ST_NONE, once it is ST_PREFIX
+ * (the predecessor publishes that last, possibly after this tile found a prefix further back; it does not
+ * wait on this tile, so the wait ends). `known` when the look-back already saw it so. */
+__device__ __forceinline__ void retire_predecessor(int *flags, int64_t tile, int64_t G, bool known)
+{
+    if (tile < G)
+        return;
+    int *f = &flags[tile - G];
+    while (!known && LRB_LOAD_FLAG(f) != ST_PREFIX)
+        LRB_SPIN_WAIT();
+    atomicExch(f, ST_NONE);
+}
+
 /* Called by all 32 lanes of warp 0 after those with values stored them: fence, barrier, then lane 0 sets the
  * flag. */
 __device__ __forceinline__ void publish(int *flags, int64_t tile, int status, int lane)
 {
     __threadfence();
     __syncwarp(FULL_WARP);
-    if (lane == 0)
+    if (lane == 0) {
+        LRB_FLAG_JITTER();
         atomicExch(&flags[tile], status);
+    }
 }
 
 /* The nearest predecessor of `tile` in its row (stride G) that has published its prefix, such that every tile

@@ -71,8 +71,12 @@ typedef struct lrb_cuda_scan {
 typedef enum { LRB_CUDA_DIRECT = -1, LRB_CUDA_SEQ = 0, LRB_CUDA_UL, LRB_CUDA_CHUNKED } lrb_cuda_algo;
 
 /* Bytes of device workspace a launch needs (0 for seq and ul); `work` must hold that many bytes, aligned
- * to 256 (any cudaMalloc'd block). */
-size_t lrb_cuda_scan_workspace(const lrb_cuda_scan *s, lrb_cuda_algo algo);
+ * to 256 (any cudaMalloc'd block), and be zeroed once before its first launch (cudaMemset). Each launch
+ * that completes leaves it as it found it, so one workspace serves every later launch on the same stream
+ * whose size fits, of any kind and shape; launches that may overlap (other streams) need their own.
+ * *control (when not NULL): how many leading bytes are control words (the look-back's tile counter and
+ * flags), the part that must be zero before a launch and is again after it; the checks read it back. */
+size_t lrb_cuda_scan_workspace(const lrb_cuda_scan *s, lrb_cuda_algo algo, size_t *control);
 /* Enqueues the scan on `stream`; returns LRB_CUDA_OK, LRB_CUDA_EINVAL (bad sizes) or LRB_CUDA_EDEVICE. */
 int lrb_cuda_scan_launch(const lrb_cuda_scan *s, lrb_cuda_algo algo, void *work, cudaStream_t stream);
 
@@ -91,7 +95,7 @@ typedef struct lrb_cuda_glru {
     float *h_last;
 } lrb_cuda_glru;
 
-size_t lrb_cuda_glru_workspace(const lrb_cuda_glru *g, lrb_cuda_algo algo);
+size_t lrb_cuda_glru_workspace(const lrb_cuda_glru *g, lrb_cuda_algo algo, size_t *control);
 int lrb_cuda_glru_launch(const lrb_cuda_glru *g, lrb_cuda_algo algo, void *work, cudaStream_t stream);
 
 /* The dense projection y = x·Wᵀ + bias (kn = 0; W (out, in), PyTorch's layout) or y = x·K + bias (kn = 1;
@@ -113,7 +117,7 @@ typedef struct lrb_cuda_wkv4 {
     float *aa, *bb, *pp;
 } lrb_cuda_wkv4;
 
-size_t lrb_cuda_wkv4_workspace(const lrb_cuda_wkv4 *a, lrb_cuda_algo algo);
+size_t lrb_cuda_wkv4_workspace(const lrb_cuda_wkv4 *a, lrb_cuda_algo algo, size_t *control);
 /* seq and chunked (ul is not offered for WKV-4: LRB_CUDA_EINVAL) */
 int lrb_cuda_wkv4_launch(const lrb_cuda_wkv4 *a, lrb_cuda_algo algo, void *work, cudaStream_t stream);
 

@@ -24,7 +24,8 @@
  *           whatever the walk finds, so results are identical run to run (deterministic). Finally every
  *           thread rescans its steps sequentially from the carried state, so within a segment the
  *           arithmetic is the plain recurrence. Many chains and few long chains alike fill the GPU, since
- *           tiles split L too. lookback.cuh holds the protocol and the tile geometry (shared with wkv4.cu).
+ *           tiles split L too. lookback.cuh holds the protocol and the tile geometry (shared with wkv4.cu);
+ *           the look-back leaves its control words zero, so a launch is this one kernel (no memset).
  *
  * The kernels are written once against an io policy (where steps come from, where states go): scan_io is
  * the plain recurrence of lrb_cuda_scan, glru_io the gated form of glru (lrb_cuda_glru), which forms
@@ -341,9 +342,10 @@ __global__ void __launch_bounds__(CH_NT, CH_MIN_BLOCKS<IO>) chunked_kernel(IO io
     LRB_SHARED(int64_t, tile_sh);
     const int tid = threadIdx.x;
     if (tid == 0)
-        tile_sh = atomicAdd(w.counter, 1);
+        tile_sh = draw_tile(w.counter, g.G * g.K);
     __syncthreads();
     const int64_t tile = tile_sh, k = tile / g.G, grp = tile - k * g.G;
+    const bool has_next = k < g.K - 1; /* a tile after this one in its row reads its flag */
     const int64_t bi = grp / g.groups_per_b;
     const int ch = tid % g.cw, seg = tid / g.cw;
     const int64_t d = (grp - bi * g.groups_per_b) * g.cw + ch;
@@ -365,6 +367,7 @@ __global__ void __launch_bounds__(CH_NT, CH_MIN_BLOCKS<IO>) chunked_kernel(IO io
 
     if (tid < 32) { /* warp 0: the look-back (lookback.cuh); lane < cw carries channel `lane` (ch == tid) */
         const bool chan = tid < g.cw;
+        bool pred_known = false; /* the look-back saw the predecessor's ST_PREFIX */
         const amap tot = sc.tot;
         cval carry = {0.0f, 0.0f};
         if (k == 0) {
@@ -372,15 +375,18 @@ __global__ void __launch_bounds__(CH_NT, CH_MIN_BLOCKS<IO>) chunked_kernel(IO io
                 carry = io.h0(bi, d);
         } else {
             float *ag = w.agg + (tile * g.cw + ch) * 2 * NV;
-            if (chan) {
-                put<C>(ag, tot.A);
-                put<C>(ag + NV, tot.B);
+            if (has_next) {
+                if (chan) {
+                    put<C>(ag, tot.A);
+                    put<C>(ag + NV, tot.B);
+                }
+                publish(w.flags, tile, ST_AGG, tid);
             }
-            publish(w.flags, tile, ST_AGG, tid);
             /* the nearest published prefix, stepped forward through the aggregates in between one affine
              * step each: exactly the steps by which those tiles compute their own prefixes, so the carry
              * is the same bits whichever tile the walk stops at (deterministic whatever the block timing) */
             const int64_t j = find_prefix(w.flags, tile, g.G, tid);
+            pred_known = j == tile - g.G;
             if (chan) {
                 const auto load = [&](int64_t q) {
                     const float *aq = w.agg + (q * g.cw + ch) * 2 * NV;
@@ -391,14 +397,19 @@ __global__ void __launch_bounds__(CH_NT, CH_MIN_BLOCKS<IO>) chunked_kernel(IO io
             }
         }
         const cval after = affine<C>(tot.A, carry, tot.B);
-        if (chan)
-            put<C>(w.pre + (tile * g.cw + ch) * NV, after);
-        publish(w.flags, tile, ST_PREFIX, tid);
+        if (has_next) {
+            if (chan)
+                put<C>(w.pre + (tile * g.cw + ch) * NV, after);
+            publish(w.flags, tile, ST_PREFIX, tid);
+        }
         if (chan) {
             if (k == g.K - 1 && live)
                 io.h_last(bi, d, after);
             carry_sh[ch] = carry;
         }
+        /* here rather than after the outputs, where tile and G would stay live through them (spills) */
+        if (tid == 0)
+            retire_predecessor(w.flags, tile, g.G, pred_known);
     }
     __syncthreads();
 
@@ -432,11 +443,13 @@ bool grid_ok(dims n, lrb_cuda_algo algo, const void *work)
     return n.B * ((n.D + 31) / 32) <= 0x7fffffff;
 }
 
-size_t workspace(dims n, lrb_cuda_algo algo, int cplx)
+size_t workspace(dims n, lrb_cuda_algo algo, int cplx, size_t *control)
 {
+    if (control)
+        *control = 0;
     if (algo != LRB_CUDA_CHUNKED)
         return 0;
-    return chunk_ws_layout(make_geo(n.B, n.L, n.D, CH_NT, CH_ITEMS), cplx).total;
+    return report_workspace(chunk_ws_layout(make_geo(n.B, n.L, n.D, CH_NT, CH_ITEMS), cplx), control);
 }
 
 template <class IO> int launch(const IO &io, dims n, lrb_cuda_algo algo, void *work, cudaStream_t st)
@@ -462,8 +475,6 @@ template <class IO> int launch(const IO &io, dims n, lrb_cuda_algo algo, void *w
         const ws_layout lo = chunk_ws_layout(g, IO::cplx);
         char *base = (char *)work;
         const chunk_ws w = {(int *)base, (int *)(base + lo.flags), (float *)(base + lo.agg), (float *)(base + lo.pre)};
-        if (LRB_CUDA_CHECK(cudaMemsetAsync(work, 0, lo.reset, st)))
-            return LRB_CUDA_EDEVICE;
         const auto kern = chunked_kernel<IO>;
         LRB_LAUNCH(kern, (unsigned)(g.G * g.K), CH_NT, st, io, n, g, w);
         break;
@@ -491,9 +502,11 @@ int glru_args_ok(const lrb_cuda_glru *g)
 
 } // namespace
 
-extern "C" size_t lrb_cuda_scan_workspace(const lrb_cuda_scan *s, lrb_cuda_algo algo)
+extern "C" size_t lrb_cuda_scan_workspace(const lrb_cuda_scan *s, lrb_cuda_algo algo, size_t *control)
 {
-    return scan_args_ok(s) ? workspace({s->B, s->L, s->D}, algo, s->cplx) : 0;
+    if (!scan_args_ok(s))
+        return workspace({0, 0, 0}, LRB_CUDA_DIRECT, 0, control); /* none */
+    return workspace({s->B, s->L, s->D}, algo, s->cplx, control);
 }
 
 extern "C" int lrb_cuda_scan_launch(const lrb_cuda_scan *s, lrb_cuda_algo algo, void *work, cudaStream_t stream)
@@ -508,9 +521,11 @@ extern "C" int lrb_cuda_scan_launch(const lrb_cuda_scan *s, lrb_cuda_algo algo, 
                 : launch(scan_io<false, false>{*s}, n, algo, work, stream);
 }
 
-extern "C" size_t lrb_cuda_glru_workspace(const lrb_cuda_glru *g, lrb_cuda_algo algo)
+extern "C" size_t lrb_cuda_glru_workspace(const lrb_cuda_glru *g, lrb_cuda_algo algo, size_t *control)
 {
-    return glru_args_ok(g) ? workspace({g->B, g->L, g->D}, algo, 0) : 0;
+    if (!glru_args_ok(g))
+        return workspace({0, 0, 0}, LRB_CUDA_DIRECT, 0, control); /* none */
+    return workspace({g->B, g->L, g->D}, algo, 0, control);
 }
 
 extern "C" int lrb_cuda_glru_launch(const lrb_cuda_glru *g, lrb_cuda_algo algo, void *work, cudaStream_t stream)

@@ -182,9 +182,10 @@ __global__ void __launch_bounds__(CH_NT, 2) wkv_chunked_kernel(lrb_cuda_wkv4 a, 
     LRB_SHARED(int64_t, tile_sh);
     const int tid = threadIdx.x;
     if (tid == 0)
-        tile_sh = atomicAdd(wsp.counter, 1);
+        tile_sh = draw_tile(wsp.counter, g.G * g.K);
     __syncthreads();
     const int64_t tile = tile_sh, k = tile / g.G, grp = tile - k * g.G, bi = grp / g.groups_per_b;
+    const bool has_next = k < g.K - 1; /* a tile after this one in its row reads its flag */
     const int ch = tid % g.cw, sg = tid / g.cw;
     const int64_t c = (grp - bi * g.groups_per_b) * g.cw + ch;
     const bool live = c < a.C;
@@ -212,6 +213,7 @@ __global__ void __launch_bounds__(CH_NT, 2) wkv_chunked_kernel(lrb_cuda_wkv4 a, 
 
     if (tid < 32) { /* warp 0: the look-back (lookback.cuh); lane < cw carries channel `lane` (ch == tid) */
         const bool chan = tid < g.cw;
+        bool pred_known = false; /* the look-back saw the predecessor's ST_PREFIX */
         const seg tot = sc.tot;
         const int64_t sidx = bi * a.C + c;
         seg carry = seg_empty();
@@ -219,12 +221,15 @@ __global__ void __launch_bounds__(CH_NT, 2) wkv_chunked_kernel(lrb_cuda_wkv4 a, 
             if (chan && live)
                 carry = initial_state(a, sidx);
         } else {
-            if (chan)
-                put(wsp.agg + tile * g.cw + ch, tot);
-            publish(wsp.flags, tile, ST_AGG, tid);
+            if (has_next) {
+                if (chan)
+                    put(wsp.agg + tile * g.cw + ch, tot);
+                publish(wsp.flags, tile, ST_AGG, tid);
+            }
             /* the nearest published prefix, then forward through the aggregates in between, tile by tile,
              * which is how those tiles form their own prefixes (deterministic, as in scan.cu) */
             const int64_t j = find_prefix(wsp.flags, tile, g.G, tid);
+            pred_known = j == tile - g.G;
             if (chan) {
                 const auto load = [&](int64_t q) { return get(wsp.agg + q * g.cw + ch); };
                 const auto step = [w](seg cr, seg ag) {
@@ -238,14 +243,19 @@ __global__ void __launch_bounds__(CH_NT, 2) wkv_chunked_kernel(lrb_cuda_wkv4 a, 
         carry.n = 0.0f; /* a state, not a run of tokens */
         seg after = combine(carry, __fmul_rn(tot.n, w), tot);
         after.n = 0.0f;
-        if (chan)
-            put(wsp.pre + tile * g.cw + ch, after);
-        publish(wsp.flags, tile, ST_PREFIX, tid);
+        if (has_next) {
+            if (chan)
+                put(wsp.pre + tile * g.cw + ch, after);
+            publish(wsp.flags, tile, ST_PREFIX, tid);
+        }
         if (chan) {
             if (k == g.K - 1 && live)
                 final_state(a, sidx, after);
             carry_sh[ch] = carry;
         }
+        /* here rather than after the outputs, where tile and G would stay live through them (spills) */
+        if (tid == 0)
+            retire_predecessor(wsp.flags, tile, g.G, pred_known);
     }
     __syncthreads();
 
@@ -279,11 +289,13 @@ int args_ok(const lrb_cuda_wkv4 *a)
 
 } // namespace
 
-extern "C" size_t lrb_cuda_wkv4_workspace(const lrb_cuda_wkv4 *a, lrb_cuda_algo algo)
+extern "C" size_t lrb_cuda_wkv4_workspace(const lrb_cuda_wkv4 *a, lrb_cuda_algo algo, size_t *control)
 {
+    if (control)
+        *control = 0;
     if (algo != LRB_CUDA_CHUNKED || !args_ok(a))
         return 0;
-    return wkv_ws_layout(geometry(a)).total;
+    return report_workspace(wkv_ws_layout(geometry(a)), control);
 }
 
 extern "C" int lrb_cuda_wkv4_launch(const lrb_cuda_wkv4 *a, lrb_cuda_algo algo, void *work, cudaStream_t stream)
@@ -302,8 +314,6 @@ extern "C" int lrb_cuda_wkv4_launch(const lrb_cuda_wkv4 *a, lrb_cuda_algo algo, 
         const ws_layout lo = wkv_ws_layout(g);
         char *base = (char *)work;
         const ws w = {(int *)base, (int *)(base + lo.flags), (float4 *)(base + lo.agg), (float4 *)(base + lo.pre)};
-        if (LRB_CUDA_CHECK(cudaMemsetAsync(work, 0, lo.reset, stream)))
-            return LRB_CUDA_EDEVICE;
         LRB_LAUNCH(wkv_chunked_kernel, (unsigned)(g.G * g.K), CH_NT, stream, *a, g, w);
     } else {
         return LRB_CUDA_EINVAL;

@@ -95,6 +95,16 @@ void lrb_emu_spin(void)
     std::this_thread::yield();
 }
 
+void lrb_emu_jitter(void)
+{
+    static std::atomic<uint64_t> seeds{1};
+    thread_local uint64_t s = seeds.fetch_add(0x9E3779B97F4A7C15ull);
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    const unsigned r = (unsigned)(s >> 33);
+    if (r % 4 == 0) /* one flag in four */
+        std::this_thread::sleep_for(std::chrono::microseconds(r / 4 % 200));
+}
+
 void lrb_emu_launch(int64_t grid, int block, const std::function<void()> &body)
 {
     const int slots = (int)(grid < LRB_EMU_SLOTS ? grid : LRB_EMU_SLOTS);
@@ -126,6 +136,8 @@ extern "C" {
 cudaError_t cudaMalloc(void **p, size_t bytes)
 {
     *p = malloc(bytes ? bytes : 1);
+    if (*p) /* as undefined as the GPU's: code that relies on fresh memory being zero fails here too */
+        memset(*p, 0xa5, bytes);
     return *p ? cudaSuccess : cudaErrorMemoryAllocation;
 }
 cudaError_t cudaFree(void *p)

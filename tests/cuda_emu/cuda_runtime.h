@@ -117,6 +117,11 @@ inline void sincos(double x, double *s, double *c)
 /* A spinning wait's turn: yields the host thread (emulated blocks outnumber the cores). */
 void lrb_emu_spin(void);
 
+/* Before a look-back flag is set (lookback.cuh's LRB_FLAG_JITTER): now and then a pause of up to 200 µs, so
+ * that the interleavings a GPU's hundreds of blocks produce (readers that find the flag not yet set, walks
+ * past aggregates, a successor done before its predecessor's last publication) happen on three blocks too. */
+void lrb_emu_jitter(void);
+
 /* Runs body on grid blocks of `block` threads (the emulated `kern<<<grid, block>>>(...)`). */
 void lrb_emu_launch(int64_t grid, int block, const std::function<void()> &body);
 
