@@ -3,7 +3,7 @@
 
     ci/callgrind_gate.py run --bench BIN --out counts.json [--filter REGEX] [--iterations 16]
                              [--method loop|total] [--golden-gate] [--bench-arg ARG]...
-                             [--valgrind-arg ARG]... [--keep DIR] [--timeout S]
+                             [--valgrind-arg ARG]... [--keep DIR] [--timeout S] [--jobs N]
     ci/callgrind_gate.py compare BASE.json NEW.json [--threshold 0.02] [--markdown OUT.md]
 
 Why: wall-clock timings on the shared CI VMs need ≥ 9 repetitions and a +10 % threshold before a
@@ -15,7 +15,10 @@ counts measure the AVX2 path of the SIMD dispatcher — fine for a regression si
 run: lists the benchmarks that --filter selects (BIN --benchmark_list_tests=true), then for each one runs
     valgrind --tool=callgrind --callgrind-out-file=F BIN --benchmark_filter=^NAME$
              --lrb-fixed-iterations=16 --benchmark_min_time=0 --lrb-no-golden-gate
-(one process per benchmark) and reads the total Ir of F ("totals:" or "summary:" line).
+(one process per benchmark; --jobs of them at once) and reads the total Ir of F ("totals:" or "summary:"
+line). Each process spends most of its time in valgrind's start-up (lrb_bench links the CUDA runtime and
+cuBLAS, whose symbols valgrind reads), so two jobs on two cores halve the gate's time; the counts do not
+depend on it.
 --lrb-fixed-iterations makes lrb_bench register every benchmark with Iterations(16): no calibration, so
 the iteration count, and with it Ir, does not depend on timing. Google Benchmark then names the
 instances ".../iterations:16"; the list is taken with the same flag so the names match.
@@ -43,6 +46,7 @@ compare counts taken with the same --method and --iterations (the names carry th
 """
 
 import argparse
+import concurrent.futures
 import json
 import os
 import re
@@ -171,18 +175,25 @@ def cmd_run(args):
     counts, failed = {}, 0
     workdir = args.keep or tempfile.mkdtemp(prefix="callgrind_gate.")
     os.makedirs(workdir, exist_ok=True)
-    for idx, name in enumerate(names):
+
+    def count(idx_name):
+        """(why skipped or None, Ir, why failed)"""
+        idx, name = idx_name
         why = skip_reason(name)
-        if why:
-            print(f"skip  {name}: {why}")
-            continue
-        ir, err = count_one(args, name, workdir, idx)
-        if err is not None:
-            failed += 1
-            print(f"FAIL  {name}: {err}")
-            continue
-        counts[name] = ir
-        print(f"{ir:>16,d}  {name}", flush=True)
+        return (why, None, None) if why else (None, *count_one(args, name, workdir, idx))
+
+    # map() yields in the order of the names, so the log reads the same for any --jobs
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for name, (skipped, ir, err) in zip(names, pool.map(count, enumerate(names))):
+            if skipped:
+                print(f"skip  {name}: {skipped}")
+                continue
+            if err is not None:
+                failed += 1
+                print(f"FAIL  {name}: {err}")
+                continue
+            counts[name] = ir
+            print(f"{ir:>16,d}  {name}", flush=True)
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(counts, f, indent=2)
         f.write("\n")
@@ -264,6 +275,7 @@ def main(argv):
                    help="extra valgrind argument, repeatable (e.g. --valgrind-arg=--toggle-collect=F)")
     r.add_argument("--keep", metavar="DIR", help="keep callgrind and JSON outputs in DIR")
     r.add_argument("--timeout", type=float, default=None, help="seconds per benchmark (no limit)")
+    r.add_argument("--jobs", type=int, default=1, help="valgrind processes at once (1)")
     c = sub.add_parser("compare", help="fail on an instruction-count increase above the threshold")
     c.add_argument("base")
     c.add_argument("new")
@@ -273,6 +285,8 @@ def main(argv):
     if args.mode == "run":
         if args.iterations < 1:
             ap.error("--iterations must be >= 1")
+        if args.jobs < 1:
+            ap.error("--jobs must be >= 1")
         return cmd_run(args)
     if args.threshold < 0:
         ap.error("--threshold must be >= 0")

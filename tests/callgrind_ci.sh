@@ -11,7 +11,8 @@ baseline=$top/reports/baselines/callgrind_cpu.json
 filter='^(scan|scan_cplx|scan_data|lru|wkv4|glru|rwkv4_block)/(ref\.[a-z]+|simd_t1\.seq)/L:64/B:1/'
 command -v valgrind > /dev/null || { echo "callgrind gate: valgrind not installed: skipped"; exit 77; }
 mkdir -p "$out"
-/usr/bin/python3 "$top/ci/callgrind_gate.py" run --bench "$bench" --filter "$filter" --out "$out/callgrind.json" \
+/usr/bin/python3 "$top/ci/callgrind_gate.py" run --bench "$bench" --filter "$filter" --jobs 2 \
+    --out "$out/callgrind.json" \
     || exit 1
 if [ "$update" = --update ]; then
     cp "$out/callgrind.json" "$baseline"; echo "callgrind gate: baseline updated: $baseline"; exit 0

@@ -72,10 +72,10 @@ typedef enum { LRB_CUDA_DIRECT = -1, LRB_CUDA_SEQ = 0, LRB_CUDA_UL, LRB_CUDA_CHU
 
 /* Bytes of device workspace a launch needs (0 for seq and ul); `work` must hold that many bytes, aligned
  * to 256 (any cudaMalloc'd block), and be zeroed once before its first launch (cudaMemset). Each launch
- * that completes leaves it as it found it, so one workspace serves every later launch on the same stream
- * whose size fits, of any kind and shape; launches that may overlap (other streams) need their own.
- * *control (when not NULL): how many leading bytes are control words (the look-back's tile counter and
- * flags), the part that must be zero before a launch and is again after it; the checks read it back. */
+ * that completes leaves its control words zero again, so one workspace serves every later launch on the
+ * same stream whose size fits, of any kind and shape; launches that may overlap (other streams) need their
+ * own. *control (when not NULL): how many leading bytes are control words (the look-back's tile counter and
+ * flags); the rest is scratch, written before it is read. The checks read the control words back. */
 size_t lrb_cuda_scan_workspace(const lrb_cuda_scan *s, lrb_cuda_algo algo, size_t *control);
 /* Enqueues the scan on `stream`; returns LRB_CUDA_OK, LRB_CUDA_EINVAL (bad sizes) or LRB_CUDA_EDEVICE. */
 int lrb_cuda_scan_launch(const lrb_cuda_scan *s, lrb_cuda_algo algo, void *work, cudaStream_t stream);
