@@ -201,8 +201,11 @@ static int launch_twice(launch_fn launch, const void *args, lrb_cuda_algo algo, 
         const long long dirty = err ? 0 : dirty_bytes(work, control);
         if (dirty < 0)
             err = 1;
-        else if (dirty > 0) /* cleaned up for the checks after this one, which would inherit the fault */
-            err = (io->ws_dirty += dirty, LRB_CUDA_CHECK(cudaMemset(work, 0, control)));
+        else if (dirty > 0) {
+            io->ws_dirty += dirty;
+            /* zeroed for the checks after this one, which would otherwise inherit the fault */
+            err = LRB_CUDA_CHECK(cudaMemset(work, 0, control));
+        }
     }
     return err;
 }

@@ -14,9 +14,10 @@
  * The workspace cleans itself, so that a launch is one kernel and no memset before it (a whole extra
  * operation in the latency of small scans): the block that draws the last tile index sets the counter back
  * to zero, the last tile of a row publishes nothing (no tile reads its flag), and every other tile's flag
- * is set back to ST_NONE by its successor once it holds ST_PREFIX. A flag set back early is harmless: a
- * reader that finds ST_NONE nearer than the prefix it found waits and reads again, and by then the tile
- * after the cleared one shows ST_PREFIX. So a workspace zeroed once is zero again after every launch.
+ * is set back to ST_NONE by its successor once it holds ST_PREFIX. A reader that meets a cleared flag is not
+ * misled: ST_NONE nearer than the prefix it found makes it read again, and the successor that cleared the
+ * flag had published its own ST_PREFIX first, which the reader then finds. So a workspace zeroed once is
+ * zero again after every launch.
  */
 #ifndef LRB_LOOKBACK_CUH
 #define LRB_LOOKBACK_CUH
