@@ -97,6 +97,14 @@ inline size_t report_workspace(const ws_layout &lo, size_t *control)
     return lo.total;
 }
 
+/* ... and for a launch that needs none (seq, ul, invalid arguments) */
+inline size_t no_workspace(size_t *control)
+{
+    if (control)
+        *control = 0;
+    return 0;
+}
+
 inline ws_layout lookback_layout(int64_t tiles, size_t agg_bytes, size_t pre_bytes)
 {
     ws_layout lo;

@@ -445,10 +445,8 @@ bool grid_ok(dims n, lrb_cuda_algo algo, const void *work)
 
 size_t workspace(dims n, lrb_cuda_algo algo, int cplx, size_t *control)
 {
-    if (control)
-        *control = 0;
     if (algo != LRB_CUDA_CHUNKED)
-        return 0;
+        return no_workspace(control);
     return report_workspace(chunk_ws_layout(make_geo(n.B, n.L, n.D, CH_NT, CH_ITEMS), cplx), control);
 }
 
@@ -505,7 +503,7 @@ int glru_args_ok(const lrb_cuda_glru *g)
 extern "C" size_t lrb_cuda_scan_workspace(const lrb_cuda_scan *s, lrb_cuda_algo algo, size_t *control)
 {
     if (!scan_args_ok(s))
-        return workspace({0, 0, 0}, LRB_CUDA_DIRECT, 0, control); /* none */
+        return no_workspace(control);
     return workspace({s->B, s->L, s->D}, algo, s->cplx, control);
 }
 
@@ -524,7 +522,7 @@ extern "C" int lrb_cuda_scan_launch(const lrb_cuda_scan *s, lrb_cuda_algo algo, 
 extern "C" size_t lrb_cuda_glru_workspace(const lrb_cuda_glru *g, lrb_cuda_algo algo, size_t *control)
 {
     if (!glru_args_ok(g))
-        return workspace({0, 0, 0}, LRB_CUDA_DIRECT, 0, control); /* none */
+        return no_workspace(control);
     return workspace({g->B, g->L, g->D}, algo, 0, control);
 }
 

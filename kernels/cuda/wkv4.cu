@@ -291,10 +291,8 @@ int args_ok(const lrb_cuda_wkv4 *a)
 
 extern "C" size_t lrb_cuda_wkv4_workspace(const lrb_cuda_wkv4 *a, lrb_cuda_algo algo, size_t *control)
 {
-    if (control)
-        *control = 0;
     if (algo != LRB_CUDA_CHUNKED || !args_ok(a))
-        return 0;
+        return no_workspace(control);
     return report_workspace(wkv_ws_layout(geometry(a)), control);
 }
 
