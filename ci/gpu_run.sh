@@ -6,6 +6,9 @@
 #              (Release, CUDA, LRB_REQUIRE_GPU) unless build/h100 is built already, with Google Benchmark and
 #              Check from .gpu_deps (ci/gpu_deps.sh; a GPU machine has no package registry);
 #   check      lrb_gpu_check: every cuda variant on the golden set, every fresh-random kernel check, one table;
+#              at most --check-limit seconds (default 240; it takes seconds on a GPU): a check cut off there
+#              means a kernel that never ends, so the steps after it, which would hang the same way, are
+#              not run and the lease's time is left for a rerun;
 #   tests      the CUDA test binary (Check; the same golden set and kernel checks as assertions);
 #   sanitizer  compute-sanitizer memcheck and racecheck on lrb_gpu_check --quick; a machine whose runtime
 #              does not support it (gVisor) is reported as such, not as an error of lrb's;
@@ -18,7 +21,7 @@
 # process are cut to what is left, and RESERVE seconds stay for render and pack; what was left out is named.
 # usage: bash ci/gpu_run.sh [--out DIR] [--steps a,b,...] [--families targets|all|f1,f2,...] [--sweep ci|full|gpu]
 #                           [--shapes REGEX] [--reps N] [--min-time S] [--warm] [--pack FILE.tar.gz] [--budget S]
-#                           [--bundle DIR|none]
+#                           [--bundle DIR|none] [--check-limit S]
 #   defaults: --out reports/h100 --steps build,check,tests,sanitizer,bench,render --families targets
 #             --sweep gpu --reps 3 --min-time 0.05 --bundle .gpu_bundle (when it exists). `targets`: the
 #             families the targets table reads. --shapes narrows every benchmark run to the instances whose
@@ -33,8 +36,8 @@ cd "$(dirname "$0")/.."
 [ -d /usr/local/cuda/bin ] && export PATH="/usr/local/cuda/bin:$PATH"
 out=reports/h100; steps=build,check,tests,sanitizer,bench,render; families=targets; sweep=gpu; reps=3
 min_time=0.05; shapes=; pack=; budget=0; bundle=.gpu_bundle; cold=--lrb-cold-cache; start=$SECONDS
-RESERVE=40
-usage="expected --out DIR, --steps a,b,..., --families targets|all|f1,f2,..., --sweep ci|full|gpu, --shapes REGEX, --reps N, --min-time S, --warm, --pack FILE, --budget S, --bundle DIR|none"
+check_limit=240; RESERVE=40
+usage="expected --out DIR, --steps a,b,..., --families targets|all|f1,f2,..., --sweep ci|full|gpu, --shapes REGEX, --reps N, --min-time S, --warm, --pack FILE, --budget S, --bundle DIR|none, --check-limit S"
 while [ $# -gt 0 ]; do
     if [ "$1" = --warm ]; then cold=; shift; continue; fi
     [ $# -ge 2 ] || { echo "ci/gpu_run.sh: $1 needs a value ($usage)" >&2; exit 2; }
@@ -49,6 +52,7 @@ while [ $# -gt 0 ]; do
         --pack) pack=$2 ;;
         --budget) budget=$2 ;;
         --bundle) bundle=$2 ;;
+        --check-limit) check_limit=$2 ;;
         *) echo "ci/gpu_run.sh: unknown option $1 ($usage)" >&2; exit 2 ;;
     esac
     shift 2
@@ -57,7 +61,9 @@ for s in ${steps//,/ }; do
     case $s in build|check|tests|sanitizer|bench|render) ;; *) echo "ci/gpu_run.sh: unknown step $s" >&2; exit 2 ;; esac
 done
 case $sweep in ci|full|gpu) ;; *) echo "ci/gpu_run.sh: --sweep $sweep ($usage)" >&2; exit 2 ;; esac
-[[ $budget =~ ^[0-9]+$ && $reps =~ ^[0-9]+$ ]] || { echo "ci/gpu_run.sh: --budget and --reps take whole numbers" >&2; exit 2; }
+[[ $budget =~ ^[0-9]+$ && $reps =~ ^[0-9]+$ && $check_limit =~ ^[1-9][0-9]*$ ]] \
+    || { echo "ci/gpu_run.sh: --budget, --reps and --check-limit take whole numbers" >&2; exit 2; }
+requested=$steps
 want() { [[ ",$steps," == *",$1,"* ]]; }
 # seconds left before the reserve for render and pack (a large number without a budget)
 left() { if [ "$budget" -gt 0 ]; then echo $((budget - RESERVE - (SECONDS - start))); else echo 1000000; fi; }
@@ -126,9 +132,24 @@ cuda_tests=$bin/lrb_cuda_tests; [ -x "$cuda_tests" ] || cuda_tests=$bin/tests/lr
 # ---- correctness ----------------------------------------------------------------------------------------------
 if want check; then
     echo "=== lrb_gpu_check"
-    t0=$SECONDS
-    $bin/lrb_gpu_check > "$out"/gpu_check.txt 2>&1 || failed+=(gpu_check)
-    echo "  $(tail -n 1 "$out"/gpu_check.txt) ($((SECONDS - t0)) s)"
+    cap=$(left); [ "$cap" -gt "$check_limit" ] && cap=$check_limit
+    if [ "$(left)" -lt 10 ]; then
+        echo "  no time left"; notrun+=(check)
+    else
+        t0=$SECONDS
+        timeout "$cap" $bin/lrb_gpu_check > "$out"/gpu_check.txt 2>&1
+        rc=$?
+        if [ $rc -eq 124 ]; then
+            # it prints a row as each check ends: the one after the last row is the one that did not
+            echo "  cut off after $cap s; the last row it finished: $(tail -n 1 "$out"/gpu_check.txt)"
+            failed+=(gpu_check)
+            for s in tests sanitizer bench; do want $s && notrun+=("$s (the check was cut off)"); done
+            steps=$(echo ",$steps," | sed 's/,tests,/,/; s/,sanitizer,/,/; s/,bench,/,/; s/^,//; s/,$//')
+        else
+            [ $rc -eq 0 ] || failed+=(gpu_check)
+            echo "  $(tail -n 1 "$out"/gpu_check.txt) ($((SECONDS - t0)) s)"
+        fi
+    fi
 fi
 
 if want tests; then
@@ -233,7 +254,7 @@ if want render; then
 fi
 
 {
-    echo "steps $steps; budget $budget s; ran $((SECONDS - start)) s"
+    echo "steps $requested; budget $budget s; ran $((SECONDS - start)) s"
     echo "failed: ${failed[*]:-none}"
     echo "not run: ${notrun[*]:-none}"
 } > "$out"/gpu_run.txt

@@ -4,8 +4,10 @@
 # lrb_bench_cuda_emu as lrb_bench; the script runs its bench and render steps for wkv4 at L = 16 and packs
 # the report. Checks: it ends "gpu run: ok"; it ran the algorithms wkv4 has (chunked, seq) and no other; each
 # JSON names the commit and the cold-L2 policy and holds timed rows; each lrb_bench gated two variants (its
-# filter's); the pack holds the JSONs, the targets table, the run summary and BUNDLE.txt. A budget that leaves no time runs nothing and names what it left
-# out (exit 0); a bundle of other sources is refused (exit 1 without a build step); a bad option exits 2.
+# filter's); the pack holds the JSONs, the targets table, the run summary and BUNDLE.txt. A budget that
+# leaves no time runs nothing and names what it left out (exit 0); a check that hangs is cut off and nothing
+# after it runs (exit 1); a bundle of other sources is refused (exit 1 without a build step); a bad option
+# exits 2.
 # usage: gpu_run_emu.sh LRB_BENCH_CUDA_EMU TMP_DIR
 set -u
 bench=$1; tmp=$2
@@ -54,6 +56,20 @@ grep -q 'golden gate: 2 variants, [1-9][0-9]* case/variant pairs passed, 0 faile
 run budget --steps bench,render --families wkv4 --sweep ci --budget 41 --out "$tmp/budget"
 if [ $rc -eq 0 ] && grep -q '^not run: bench wkv4/chunked bench wkv4/seq render' "$tmp/budget.out"; then ok; else
     bad "budget run (exit $rc)"; cat "$tmp/budget.out"; fi
+
+# a check that never ends (a kernel that hangs) is cut off at --check-limit; the steps after it are not run
+# (they would hang the same way), the rows it finished are in the pack
+hb=$tmp/hang_bundle; mkdir -p "$hb/bin" "$hb/lib"; cp "$tmp/bundle/BUNDLE.txt" "$hb/"
+printf '#!/bin/sh\necho "device: stand-in"\necho "scan seq B=1 L=1 D=1 PASS"\nexec sleep 600\n' > "$hb/bin/lrb_gpu_check"
+chmod +x "$hb/bin/lrb_gpu_check"; ln -s "$bench" "$hb/bin/lrb_bench"
+t0=$SECONDS
+run hang --bundle "$hb" --steps check,tests,bench,render --check-limit 2 --out "$tmp/hang" --pack "$tmp/hang.tar.gz"
+if [ $rc -eq 1 ] && grep -q '^gpu run: FAILED (gpu_check)' "$tmp/hang.out" \
+    && grep -q 'cut off after 2 s; the last row it finished: scan seq B=1 L=1 D=1 PASS' "$tmp/hang.out" \
+    && grep -q '^not run: tests (the check was cut off) bench (the check was cut off) render' "$tmp/hang.out" \
+    && [ $((SECONDS - t0)) -lt 60 ]; then ok; else
+    bad "hanging check (exit $rc, $((SECONDS - t0)) s)"; cat "$tmp/hang.out"; fi
+tar xzOf "$tmp/hang.tar.gz" ./gpu_check.txt 2> /dev/null | grep -q '^scan seq B=1' && ok || bad "the pack lacks the check's rows"
 
 # a bundle built from other sources is not measured
 sed -i 's/^source_hash .*/source_hash 0000000000000000/' "$tmp/bundle/BUNDLE.txt"

@@ -32,6 +32,8 @@ static void print_row(const lrb_gpu_check_row *r, void *ctx)
 
 int main(int argc, char **argv)
 {
+    /* a row reaches the file as it ends: when ci/gpu_run.sh cuts off a check that hangs, the output says where */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     const char *golden = lrb_golden_dir(), *cases_path = NULL;
     long long max_elems = 0;
     int golden_set = 1;
