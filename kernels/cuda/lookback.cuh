@@ -1,7 +1,8 @@
 /*
  * lookback.cuh — what the single-pass chunked kernels of scan.cu and wkv4.cu share (device code, included
- * by .cu files only): the channel-group width, the scan across a tile's segments (tile_scan), the publication
- * of a tile's status and the walk back to the nearest tile that has published its inclusive prefix.
+ * by .cu files only): the channel-group width, the scan across a tile's segments (tile_scan), and the
+ * look-back protocol below, written once (look_back) for the kernels' own values, which each supplies as a
+ * small `side` struct (how a tile's aggregate and prefix are stored, loaded and stepped through).
  *
  * Protocol: tiles take their index from an atomic counter in time order (so every predecessor is already
  * running, and the walk cannot wait on a tile that is not); a tile after the first of its row publishes
@@ -179,24 +180,70 @@ __device__ __forceinline__ int64_t find_prefix(const int *flags, int64_t tile, i
     }
 }
 
-/* `carry` stepped forward through the aggregates of the tiles j + G, ..., tile − G, in that order:
- * carry = step(carry, load(q)). AHEAD aggregates are loaded before any of them is used, so their round trips
- * to L2 overlap (the steps themselves are a dependent chain, as they must be for the same bits). */
-template <int AHEAD, class Agg, class Carry, class Load, class Step>
-__device__ __forceinline__ Carry step_through(Carry carry, int64_t j, int64_t tile, int64_t G, Load load, Step step)
+/* What a tile's look-back gives the lanes that carry a channel: the state before the tile, and after it. */
+template <class Carry> struct carried {
+    Carry before, after;
+};
+
+/* Warp 0's part of a chunked tile, after tile_scan: the protocol above, in its order. The tile publishes
+ * its aggregate unless it is the last of its row, finds the nearest published prefix, steps it through the
+ * aggregates in between, publishes its own prefix (again unless it is the last) and retires its
+ * predecessor; the first tile of a row starts from the row's initial state and publishes only its prefix.
+ * The walk steps exactly as those tiles formed their own prefixes, so the carry is the same bits wherever
+ * it stops (deterministic whatever the block timing). AHEAD aggregates are loaded before any is used, so
+ * their round trips to L2 overlap (the steps are a dependent chain, as they must be for the same bits).
+ * All 32 lanes call it; those with `chan` carry channel `lane` and call the kernel's side `s`:
+ *   Carry initial()                    the row's initial state
+ *   void put_agg(int64_t tile)         this tile's aggregate into the workspace
+ *   Agg load_agg(int64_t q)            tile q's aggregate
+ *   Carry load_pre(int64_t q)          tile q's prefix
+ *   Carry step(Carry c, Agg a)         c stepped through an aggregate
+ *   Carry through(Carry c)             c stepped through this tile (its prefix)
+ *   void put_pre(int64_t tile, Carry)  this tile's prefix into the workspace
+ * (`through` runs on every lane, so that no branch guards it: on the others its result means nothing).
+ * Call it before the block barrier that precedes the outputs: retiring after them kept `tile` and `G` live
+ * through the outputs, and the real scan spilled 12 bytes. */
+template <int AHEAD, class Agg, class Carry, class Side>
+__device__ __forceinline__ carried<Carry> look_back(const Side &s, int *flags, int64_t tile, int64_t G, int64_t k,
+                                                    bool has_next, int lane, bool chan, Carry none)
 {
-    for (int64_t m = j + G; m < tile; m += AHEAD * G) {
-        Agg ag[AHEAD];
+    Carry carry = none;
+    bool pred_known = false; /* the walk saw the predecessor's ST_PREFIX */
+    if (k == 0) {
+        if (chan)
+            carry = s.initial();
+    } else {
+        if (has_next) {
+            if (chan)
+                s.put_agg(tile);
+            publish(flags, tile, ST_AGG, lane);
+        }
+        const int64_t j = find_prefix(flags, tile, G, lane);
+        pred_known = j == tile - G;
+        if (chan) {
+            carry = s.load_pre(j);
+            for (int64_t m = j + G; m < tile; m += AHEAD * G) {
+                Agg ag[AHEAD];
 #pragma unroll
-        for (int u = 0; u < AHEAD; u++)
-            if (m + u * G < tile)
-                ag[u] = load(m + u * G);
+                for (int u = 0; u < AHEAD; u++)
+                    if (m + u * G < tile)
+                        ag[u] = s.load_agg(m + u * G);
 #pragma unroll
-        for (int u = 0; u < AHEAD; u++)
-            if (m + u * G < tile)
-                carry = step(carry, ag[u]);
+                for (int u = 0; u < AHEAD; u++)
+                    if (m + u * G < tile)
+                        carry = s.step(carry, ag[u]);
+            }
+        }
     }
-    return carry;
+    const carried<Carry> r = {carry, s.through(carry)};
+    if (has_next) {
+        if (chan)
+            s.put_pre(tile, r.after);
+        publish(flags, tile, ST_PREFIX, lane);
+    }
+    if (lane == 0)
+        retire_predecessor(flags, tile, G, pred_known);
+    return r;
 }
 
 /* v of lane − delta (own v for lane < delta), word by word: Map is a struct of floats */

@@ -332,11 +332,38 @@ template <bool CPLX> __device__ __forceinline__ cval get(const float *p)
     return v;
 }
 
+/* A chunked tile's side of the look-back (lookback.cuh) for one channel: its aggregate is the tile's map `tot`,
+ * a prefix is a state, and a state steps through a map by one affine step, so the carry into a tile is the
+ * same chain of steps by which the tiles before it formed their own prefixes. */
+template <class IO> struct chunk_side {
+    static constexpr bool C = IO::cplx;
+    static constexpr int NV = C ? 2 : 1; /* floats per value */
+    IO io;
+    chunk_ws w;
+    amap tot;
+    int64_t bi, d, cw;
+    int ch;
+    bool live;
+
+    __device__ cval initial() const { return live ? io.h0(bi, d) : cval{0.0f, 0.0f}; }
+    __device__ float *agg(int64_t q) const { return w.agg + (q * cw + ch) * 2 * NV; }
+    __device__ float *pre(int64_t q) const { return w.pre + (q * cw + ch) * NV; }
+    __device__ void put_agg(int64_t tile) const
+    {
+        put<C>(agg(tile), tot.A);
+        put<C>(agg(tile) + NV, tot.B);
+    }
+    __device__ amap load_agg(int64_t q) const { return amap{get<C>(agg(q)), get<C>(agg(q) + NV)}; }
+    __device__ cval load_pre(int64_t q) const { return get<C>(pre(q)); }
+    __device__ cval step(cval h, amap q) const { return affine<C>(q.A, h, q.B); }
+    __device__ cval through(cval h) const { return affine<C>(tot.A, h, tot.B); }
+    __device__ void put_pre(int64_t tile, cval h) const { put<C>(pre(tile), h); }
+};
+
 template <class IO>
 __global__ void __launch_bounds__(CH_NT, CH_MIN_BLOCKS<IO>) chunked_kernel(IO io, dims n, chunk_geo g, chunk_ws w)
 {
     constexpr bool C = IO::cplx;
-    constexpr int NV = C ? 2 : 1;    /* floats per value */
     LRB_SHARED(amap, wtot, [CH_NT]); /* [warp][channel]: the warps' totals (tile_scan) */
     LRB_SHARED(cval, carry_sh, [32]);
     LRB_SHARED(int64_t, tile_sh);
@@ -366,50 +393,13 @@ __global__ void __launch_bounds__(CH_NT, CH_MIN_BLOCKS<IO>) chunked_kernel(IO io
     const amap excl = sc.excl;
 
     if (tid < 32) { /* warp 0: the look-back (lookback.cuh); lane < cw carries channel `lane` (ch == tid) */
-        const bool chan = tid < g.cw;
-        bool pred_known = false; /* the look-back saw the predecessor's ST_PREFIX */
-        const amap tot = sc.tot;
-        cval carry = {0.0f, 0.0f};
-        if (k == 0) {
-            if (chan && live)
-                carry = io.h0(bi, d);
-        } else {
-            float *ag = w.agg + (tile * g.cw + ch) * 2 * NV;
-            if (has_next) {
-                if (chan) {
-                    put<C>(ag, tot.A);
-                    put<C>(ag + NV, tot.B);
-                }
-                publish(w.flags, tile, ST_AGG, tid);
-            }
-            /* the nearest published prefix, stepped forward through the aggregates in between one affine
-             * step each: exactly the steps by which those tiles compute their own prefixes, so the carry
-             * is the same bits whichever tile the walk stops at (deterministic whatever the block timing) */
-            const int64_t j = find_prefix(w.flags, tile, g.G, tid);
-            pred_known = j == tile - g.G;
-            if (chan) {
-                const auto load = [&](int64_t q) {
-                    const float *aq = w.agg + (q * g.cw + ch) * 2 * NV;
-                    return amap{get<C>(aq), get<C>(aq + NV)};
-                };
-                const auto step = [](cval h, amap q) { return affine<C>(q.A, h, q.B); };
-                carry = step_through<4, amap>(get<C>(w.pre + (j * g.cw + ch) * NV), j, tile, g.G, load, step);
-            }
-        }
-        const cval after = affine<C>(tot.A, carry, tot.B);
-        if (has_next) {
-            if (chan)
-                put<C>(w.pre + (tile * g.cw + ch) * NV, after);
-            publish(w.flags, tile, ST_PREFIX, tid);
-        }
-        if (chan) {
+        const chunk_side<IO> side = {io, w, sc.tot, bi, d, g.cw, ch, live};
+        const auto c = look_back<4, amap>(side, w.flags, tile, g.G, k, has_next, tid, tid < g.cw, cval{0.0f, 0.0f});
+        if (tid < g.cw) {
             if (k == g.K - 1 && live)
-                io.h_last(bi, d, after);
-            carry_sh[ch] = carry;
+                io.h_last(bi, d, c.after);
+            carry_sh[ch] = c.before;
         }
-        /* here rather than after the outputs, where tile and G would stay live through them (spills) */
-        if (tid == 0)
-            retire_predecessor(w.flags, tile, g.G, pred_known);
     }
     __syncthreads();
 

@@ -173,8 +173,35 @@ __device__ __forceinline__ seg get(const float4 *p)
     return {v.x, v.y, v.z, v.w};
 }
 
-/* 2 blocks per SM: with the look-back's aggregates read ahead (lookback.cuh) this kernel takes 97 registers, and
- * 3 blocks' budget of 85 spills (36 bytes) */
+/* A chunked tile's side of the look-back (lookback.cuh) for one channel: its aggregate is the tile's summary
+ * `tot`, a prefix is a state (n = 0: a state, not a run of tokens), and a state steps through a summary by ∘,
+ * so the carry into a tile is the same chain of ∘ by which the tiles before it formed their own prefixes. */
+struct wkv_side {
+    lrb_cuda_wkv4 a;
+    ws wsp;
+    seg tot;
+    int64_t sidx;
+    float w;
+    int64_t cw;
+    int ch;
+    bool live;
+
+    __device__ seg initial() const { return live ? initial_state(a, sidx) : seg_empty(); }
+    __device__ void put_agg(int64_t tile) const { put(wsp.agg + tile * cw + ch, tot); }
+    __device__ seg load_agg(int64_t q) const { return get(wsp.agg + q * cw + ch); }
+    __device__ seg load_pre(int64_t q) const { return get(wsp.pre + q * cw + ch); }
+    __device__ seg step(seg cr, seg ag) const
+    {
+        cr = combine(cr, __fmul_rn(ag.n, w), ag);
+        cr.n = 0.0f;
+        return cr;
+    }
+    __device__ seg through(seg cr) const { return step(cr, tot); }
+    __device__ void put_pre(int64_t tile, seg cr) const { put(wsp.pre + tile * cw + ch, cr); }
+};
+
+/* 2 blocks per SM: with the look-back's aggregates read ahead (lookback.cuh) this kernel takes about 100
+ * registers (cuda.ptxas_spills reports them), and 3 blocks' budget of 85 spilled (36 bytes at 97) */
 __global__ void __launch_bounds__(CH_NT, 2) wkv_chunked_kernel(lrb_cuda_wkv4 a, geo g, ws wsp)
 {
     LRB_SHARED(seg, wtot, [CH_NT]); /* [warp][channel]: the warps' totals (tile_scan) */
@@ -212,50 +239,14 @@ __global__ void __launch_bounds__(CH_NT, 2) wkv_chunked_kernel(lrb_cuda_wkv4 a, 
     const seg excl = sc.excl;
 
     if (tid < 32) { /* warp 0: the look-back (lookback.cuh); lane < cw carries channel `lane` (ch == tid) */
-        const bool chan = tid < g.cw;
-        bool pred_known = false; /* the look-back saw the predecessor's ST_PREFIX */
-        const seg tot = sc.tot;
         const int64_t sidx = bi * a.C + c;
-        seg carry = seg_empty();
-        if (k == 0) {
-            if (chan && live)
-                carry = initial_state(a, sidx);
-        } else {
-            if (has_next) {
-                if (chan)
-                    put(wsp.agg + tile * g.cw + ch, tot);
-                publish(wsp.flags, tile, ST_AGG, tid);
-            }
-            /* the nearest published prefix, then forward through the aggregates in between, tile by tile,
-             * which is how those tiles form their own prefixes (deterministic, as in scan.cu) */
-            const int64_t j = find_prefix(wsp.flags, tile, g.G, tid);
-            pred_known = j == tile - g.G;
-            if (chan) {
-                const auto load = [&](int64_t q) { return get(wsp.agg + q * g.cw + ch); };
-                const auto step = [w](seg cr, seg ag) {
-                    cr = combine(cr, __fmul_rn(ag.n, w), ag);
-                    cr.n = 0.0f;
-                    return cr;
-                };
-                carry = step_through<4, seg>(get(wsp.pre + j * g.cw + ch), j, tile, g.G, load, step);
-            }
-        }
-        carry.n = 0.0f; /* a state, not a run of tokens */
-        seg after = combine(carry, __fmul_rn(tot.n, w), tot);
-        after.n = 0.0f;
-        if (has_next) {
-            if (chan)
-                put(wsp.pre + tile * g.cw + ch, after);
-            publish(wsp.flags, tile, ST_PREFIX, tid);
-        }
-        if (chan) {
+        const wkv_side side = {a, wsp, sc.tot, sidx, w, g.cw, ch, live};
+        const auto cr = look_back<4, seg>(side, wsp.flags, tile, g.G, k, has_next, tid, tid < g.cw, seg_empty());
+        if (tid < g.cw) {
             if (k == g.K - 1 && live)
-                final_state(a, sidx, after);
-            carry_sh[ch] = carry;
+                final_state(a, sidx, cr.after);
+            carry_sh[ch] = cr.before;
         }
-        /* here rather than after the outputs, where tile and G would stay live through them (spills) */
-        if (tid == 0)
-            retire_predecessor(wsp.flags, tile, g.G, pred_known);
     }
     __syncthreads();
 
