@@ -85,14 +85,35 @@ void lrb_cuda_device_info(char *buf, size_t n)
 
 /* ---- device buffers ---------------------------------------------------------------------------------------- */
 
-/* Grow-only device blocks, one per role, kept between calls (cudaMalloc is far slower than a scan). A new
- * block starts zeroed, in stream order: the chunked scans' workspace must (lrb_cuda.h), and for the other
- * roles it costs once per growth. */
+void *lrb_cuda_block_grow(lrb_cuda_block *b, size_t bytes, cudaStream_t st)
+{
+    if (b->cap >= bytes)
+        return b->p;
+    lrb_cuda_block_free(b);
+    void *p = NULL;
+    if (LRB_CUDA_CHECK(cudaMalloc(&p, bytes)))
+        return NULL;
+    if (LRB_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, st))) {
+        LRB_CUDA_CHECK(cudaFree(p));
+        return NULL;
+    }
+    b->p = p;
+    b->cap = bytes;
+    return p;
+}
+
+void lrb_cuda_block_free(lrb_cuda_block *b)
+{
+    if (b->p)
+        LRB_CUDA_CHECK(cudaFree(b->p));
+    b->p = NULL;
+    b->cap = 0;
+}
+
+/* The backend's blocks, one per role, on its stream (zeroed when they grow: the chunked scans' workspace
+ * must be, and for the other roles it costs once per growth). */
 enum { BUF_IN, BUF_DECAY, BUF_OUT, BUF_PAR, BUF_STATE, BUF_WORK, BUF_FLUSH, BUF_WEIGHT, BUF_ONES, NBUF };
-static struct {
-    void *p;
-    size_t cap;
-} bufs[NBUF];
+static lrb_cuda_block bufs[NBUF];
 static cudaStream_t stream;
 static int stream_made;
 
@@ -108,24 +129,7 @@ static int ensure_stream(void)
 
 static void *dev_buf(int role, size_t bytes)
 {
-    if (bytes == 0)
-        bytes = 256;
-    if (bufs[role].cap < bytes) {
-        if (bufs[role].p)
-            LRB_CUDA_CHECK(cudaFree(bufs[role].p));
-        bufs[role].p = NULL;
-        bufs[role].cap = 0;
-        void *p = NULL;
-        if (ensure_stream() || LRB_CUDA_CHECK(cudaMalloc(&p, bytes)))
-            return NULL;
-        if (LRB_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, stream))) {
-            LRB_CUDA_CHECK(cudaFree(p));
-            return NULL;
-        }
-        bufs[role].p = p;
-        bufs[role].cap = bytes;
-    }
-    return bufs[role].p;
+    return ensure_stream() ? NULL : lrb_cuda_block_grow(&bufs[role], bytes ? bytes : 256, stream);
 }
 
 /* The cuBLAS handle of the process, created once (milliseconds: never inside a timed loop), bound to `stream`,

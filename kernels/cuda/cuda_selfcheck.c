@@ -149,24 +149,7 @@ static int wkv4_launch(const void *args, lrb_cuda_algo algo, void *work)
 /* The one workspace of every check, zeroed once when it grows (lrb_cuda.h): each launch takes it as the
  * launches of other kinds and shapes before it left it, so a launch that does not clean up after itself
  * (the look-back's counter and flags) corrupts the launches after it. */
-static struct {
-    void *p;
-    size_t cap;
-} check_work;
-
-static void *work_for(size_t wb)
-{
-    if (wb > check_work.cap) {
-        if (check_work.p && LRB_CUDA_CHECK(cudaFree(check_work.p)))
-            return NULL;
-        check_work.p = NULL;
-        check_work.cap = 0;
-        if (LRB_CUDA_CHECK(cudaMalloc(&check_work.p, wb)) || LRB_CUDA_CHECK(cudaMemset(check_work.p, 0, wb)))
-            return NULL;
-        check_work.cap = wb;
-    }
-    return check_work.p;
-}
+static lrb_cuda_block check_work;
 
 /* The control bytes among the first `n` of the workspace that are not zero (-1: the download failed). */
 static long long dirty_bytes(const void *work, size_t n)
@@ -188,7 +171,7 @@ static long long dirty_bytes(const void *work, size_t n)
 static int launch_twice(launch_fn launch, const void *args, lrb_cuda_algo algo, size_t wb, size_t control,
                         launch_io *io)
 {
-    void *work = wb ? work_for(wb) : NULL;
+    void *work = wb ? lrb_cuda_block_grow(&check_work, wb, 0) : NULL;
     int err = wb && !work;
     io->ws_dirty = 0;
     for (int rep = 0; rep < 2 && !err; rep++) {
@@ -671,9 +654,6 @@ static int run_checks(long long max_elems, lrb_gpu_check_emit emit, void *ctx)
 int lrb_gpu_selfcheck(long long max_elems, lrb_gpu_check_emit emit, void *ctx)
 {
     const int r = run_checks(max_elems, emit, ctx);
-    if (check_work.p)
-        LRB_CUDA_CHECK(cudaFree(check_work.p));
-    check_work.p = NULL;
-    check_work.cap = 0;
+    lrb_cuda_block_free(&check_work);
     return r;
 }

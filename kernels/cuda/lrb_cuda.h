@@ -50,6 +50,16 @@ void lrb_cuda_device_info(char *buf, size_t n);
  * failure. */
 double lrb_cuda_copy_gbs(void);
 
+/* A device block that only grows, kept between calls (cudaMalloc is far slower than a scan). A new block
+ * starts zeroed in `stream` order, as a look-back workspace must (below). lrb_cuda_block_grow returns the
+ * block, of at least `bytes`; NULL on a CUDA error, which leaves it empty. */
+typedef struct lrb_cuda_block {
+    void *p;
+    size_t cap;
+} lrb_cuda_block;
+void *lrb_cuda_block_grow(lrb_cuda_block *b, size_t bytes, cudaStream_t stream);
+void lrb_cuda_block_free(lrb_cuda_block *b);
+
 /* The recurrence h_t = m_t ⊙ h_{t−1} + b_t on device memory, in the layout of reference/scan.h:
  * element (b, t, d) at [(b·L + t)·ld + d], complex planar with the imaginary part im_off floats later,
  * states (B, D) or (B, 2D) planar. m_t = a_t (data decay, a non-NULL) or the constant λ_d = exp(−ν_d)
