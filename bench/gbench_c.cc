@@ -3,7 +3,8 @@
 // Google Benchmark has no C API, so every gb_ function below is a one-line forward to the library. The
 // opaque C handles are the library's own objects reinterpreted: a gb_bench* is a
 // benchmark::internal::Benchmark* and a gb_state* is a benchmark::State*; the shim owns no memory of
-// its own (the library owns the families it registers, and the State lives on the runner's stack).
+// its own (the library owns the families it registers, and the State lives on the runner's stack) but
+// the names of the unitless counters, which its display reporter shows without "/s".
 // Callbacks are wrapped in a lambda that holds the C function pointer and the user pointer by value, so
 // nothing has to outlive registration except what `user` points to.
 //
@@ -18,6 +19,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,9 @@ static_assert(GB_COUNTER_ITERATION_INVARIANT ==
 static_assert(GB_COUNTER_AVG_ITERATIONS == static_cast<unsigned>(benchmark::Counter::kAvgIterations),
               "flags");
 static_assert(GB_COUNTER_INVERT == static_cast<unsigned>(benchmark::Counter::kInvert), "flags");
+static_assert((GB_COUNTER_UNITLESS & (GB_COUNTER_RATE | GB_COUNTER_AVG_THREADS | GB_COUNTER_ITERATION_INVARIANT |
+                                      GB_COUNTER_AVG_ITERATIONS | GB_COUNTER_INVERT)) == 0,
+              "lrb's flag is not one of the library's");
 
 namespace {
 
@@ -52,6 +57,35 @@ double min_of(const std::vector<double> &v) {
 // True if `arg` is one of lrb's own flags, which the caller has already read and the library must
 // not see (ReportUnrecognizedArguments would reject it).
 bool is_lrb_flag(const char *arg) { return arg != nullptr && std::strncmp(arg, "--lrb-", 6) == 0; }
+
+// The counters set with GB_COUNTER_UNITLESS. Written by benchmark bodies (one at a time: lrb runs no
+// benchmark::State threads) and read by the display reporter between runs.
+std::set<std::string> &unitless_names() {
+  static std::set<std::string> names;
+  return names;
+}
+
+// The display (console) reporter the library would use, seeing each unitless counter without kIsRate:
+// the library has already divided its value by the time (Finish, before any reporter), so the flag only
+// decides the console's "/s" suffix. The file reporter (--benchmark_out) gets the runs as they are.
+class UnitlessDisplay : public benchmark::BenchmarkReporter {
+ public:
+  // CreateDefaultDisplayReporter returns a reporter the library keeps for the process: not deleted here.
+  UnitlessDisplay() : inner_(benchmark::CreateDefaultDisplayReporter()) {}
+  bool ReportContext(const Context &context) override { return inner_->ReportContext(context); }
+  void ReportRuns(const std::vector<Run> &runs) override {
+    std::vector<Run> shown(runs);
+    for (Run &r : shown)
+      for (auto &c : r.counters)
+        if (unitless_names().count(c.first))
+          c.second.flags = static_cast<benchmark::Counter::Flags>(c.second.flags & ~benchmark::Counter::kIsRate);
+    inner_->ReportRuns(shown);
+  }
+  void Finalize() override { inner_->Finalize(); }
+
+ private:
+  benchmark::BenchmarkReporter *inner_;
+};
 
 }  // namespace
 
@@ -111,7 +145,10 @@ void gb_fixed_iterations(gb_bench *b, int64_t n) { to_bench(b)->Iterations(n); }
 
 void gb_add_min_statistic(gb_bench *b) { to_bench(b)->ComputeStatistics("min", min_of); }
 
-size_t gb_run(void) { return benchmark::RunSpecifiedBenchmarks(); }
+size_t gb_run(void) {
+  UnitlessDisplay display;
+  return benchmark::RunSpecifiedBenchmarks(&display);
+}
 
 void gb_shutdown(void) { benchmark::Shutdown(); }
 
@@ -138,7 +175,8 @@ void gb_counter(gb_state *st, const char *name, double value, unsigned flags) {
   // enumerators span int (kInvert = 1 << 31 is INT_MIN), so 0x80000000u is outside its value range as
   // an unsigned; converting through int first (two's complement, C++17 implementation-defined, gcc
   // and clang wrap) keeps every combination of bits a valid Flags value.
-  const auto f = static_cast<benchmark::Counter::Flags>(static_cast<int>(flags));
+  if (flags & GB_COUNTER_UNITLESS) unitless_names().insert(name);
+  const auto f = static_cast<benchmark::Counter::Flags>(static_cast<int>(flags & ~GB_COUNTER_UNITLESS));
   to_state(st)->counters[name] = benchmark::Counter(value, f);
 }
 

@@ -32,6 +32,9 @@ typedef void (*gb_fn)(gb_state *st, void *user);
 #define GB_COUNTER_ITERATION_INVARIANT (1u << 2)
 #define GB_COUNTER_AVG_ITERATIONS (1u << 3)
 #define GB_COUNTER_INVERT (1u << 31)
+/* lrb's own, never passed to the library: a rate that is a pure number (a count ÷ time ÷ a reference rate,
+ * such as roofline_frac), which the console then shows without the "/s" of a rate. JSON is unaffected. */
+#define GB_COUNTER_UNITLESS (1u << 30)
 
 /* Time units for gb_unit. */
 #define GB_NS 0
@@ -85,7 +88,8 @@ void gb_set_iteration_time(gb_state *st, double seconds);
  * other threads do needs manual time. */
 void gb_set_items_processed(gb_state *st, int64_t items);
 void gb_set_bytes_processed(gb_state *st, int64_t bytes);
-/* Sets counter `name` (a snake_case JSON key) to value with GB_COUNTER_* flags. */
+/* Sets counter `name` (a snake_case JSON key) to value with GB_COUNTER_* flags.
+ * NOTE: GB_COUNTER_UNITLESS applies to the name in every run of the process. */
 void gb_counter(gb_state *st, const char *name, double value, unsigned flags);
 void gb_set_label(gb_state *st, const char *label);
 /* Marks the run as failed ("error_occurred" in the JSON; the exit status stays 0).

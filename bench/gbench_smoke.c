@@ -85,6 +85,7 @@ static void bm_cpu(gb_state *st, void *user) {
   gb_counter(st, "c_avg_iterations", 5.0 * (double)it, GB_COUNTER_AVG_ITERATIONS);
   gb_counter(st, "c_invert", 4.0, GB_COUNTER_INVERT);
   gb_counter(st, "c_invariant_rate", 2.0, GB_COUNTER_ITERATION_INVARIANT | GB_COUNTER_RATE);
+  gb_counter(st, "c_unitless_rate", 1000.0, GB_COUNTER_RATE | GB_COUNTER_UNITLESS);
   gb_counter(st, "tokens", (double)(b * l), GB_COUNTER_DEFAULT);
   gb_set_label(st, u->label);
   free(x);

@@ -622,7 +622,8 @@ static void bench_body(gb_state *st, void *user)
     /* rate counters are divided by the measured time: bytes/s ÷ the roofline's bytes/s (the triad on the
      * CPU, the device-to-device copy on a GPU) */
     if (roof_gbs[1][0] > 0 && roof_bytes_per_s(f) > 0)
-        gb_counter(st, "roofline_frac", bytes * (double)iters / roof_bytes_per_s(f), GB_COUNTER_RATE);
+        gb_counter(st, "roofline_frac", bytes * (double)iters / roof_bytes_per_s(f),
+                   GB_COUNTER_RATE | GB_COUNTER_UNITLESS);
     gb_counter(st, "mac_per_s", (double)cx.macs_total, GB_COUNTER_ITERATION_INVARIANT | GB_COUNTER_RATE);
     gb_counter(st, "params", (double)cx.params, GB_COUNTER_DEFAULT);
     gb_counter(st, "macs_dense", (double)cx.macs_dense, GB_COUNTER_DEFAULT);

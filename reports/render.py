@@ -572,7 +572,7 @@ def plot_group(outdir, stem, title, variants, cells, Ls, styles, slopes, xovers)
             top = max(top, 110)
         ax.set_ylim(0, top)
         base2_axis(ax, Ls)
-        ax.set_ylabel("minimal bytes/s ÷ same-run device copy, %" if gpu else "minimal bytes/s ÷ 1-thread triad, %")
+        ax.set_ylabel("minimal bytes/s ÷ same-run device copy, %" if gpu else "minimal bytes/s ÷ same-run triad, %")
         ax.grid(True, alpha=0.3)
         ax.set_title(f"{title}: roofline fraction vs L", fontsize=9)
         ax.legend(fontsize=8, framealpha=0.9)
@@ -968,7 +968,9 @@ READING_GUIDE = [
     "## How to read this report", "",
     "- Latency cells: **median µs (cv %) [roofline %]** over the repetitions (cv = sample standard deviation ÷ "
     "mean; `n=1` when there was a single repetition). Roofline % is `roofline_frac`: the minimal bytes/s ÷ the "
-    "same run's 1-thread triad bandwidth.",
+    "same run's memory bandwidth (the triad at the variant's thread count; for cuda rows the device-to-device "
+    "copy), measured on arrays far larger than any cache: a working set (`bytes_min`) that fits in the caches "
+    "can exceed 100 %.",
     "- Speed-up vs R = median of R ÷ median of the variant, same family and shape (> 1: faster than R). R is "
     "`ref.seq` and, where the PyTorch peer ran, each `torch.*` variant.",
     "- Crossover L*: the first L of the sweep where a parallel algorithm's median beats the median of `seq` of "

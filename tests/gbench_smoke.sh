@@ -7,7 +7,8 @@
 # interpreter; json module only), that every shim function reached the library: names with L/B/D,
 # /manual_time and /iterations:N, counters with each flag kind (values the smoke program makes exactly
 # predictable), items/bytes rates, label, skip-with-error, context keys, the _min aggregate, fixed and
-# batched iteration counts, and that pause/resume excludes time. Then checks that an unknown flag is
+# batched iteration counts, that pause/resume excludes time, and that the console shows rates with "/s"
+# but GB_COUNTER_UNITLESS ones without. Then checks that an unknown flag is
 # rejected while --lrb-* flags are ignored. Prints "gbench smoke: N passed, M failed".
 set -u
 
@@ -106,6 +107,8 @@ try:
             check(f"{tag}: c_invert == 0.25", r.get("c_invert") == 0.25)
             check(f"{tag}: c_invariant == 3 * iterations", r.get("c_invariant") == 3 * it)
             check(f"{tag}: c_rate == 1000 / time", close(r.get("c_rate", 0), 1000 / total_s))
+            check(f"{tag}: c_unitless_rate == 1000 / time (a rate in JSON like any other)",
+                  close(r.get("c_unitless_rate", 0), 1000 / total_s))
             check(f"{tag}: c_invariant_rate == 2 * iterations / time",
                   close(r.get("c_invariant_rate", 0), 2 * it / total_s))
             check(f"{tag}: items_per_second == iterations*B*L / time",
@@ -176,7 +179,15 @@ passed=$((passed + $(grep -c '^PASS: ' "$TMP/checks")))
 failed=$((failed + $(grep -c '^FAIL: ' "$TMP/checks")))
 check "python checker exits 0 (got $py_rc)" test "$py_rc" -eq 0
 
-# --- 3. Flags: unknown ones fail, --lrb-* ones are ignored -----------------------------------------
+# --- 3. The console: rates end in /s, GB_COUNTER_UNITLESS ones do not ----------------------------------
+cpu_rows=$(grep -E '^smoke_cpu/ref\.seq/L:[0-9]+/B:[0-9]+/D:[0-9]+ ' "$TMP/stdout")
+check "console: smoke_cpu rows printed" test -n "$cpu_rows"
+check "console: c_rate ends in /s on every smoke_cpu row" \
+  bash -c '! grep -qvE "c_rate=[0-9.]+[a-zA-Z]?/s" <<<"$1"' _ "$cpu_rows"
+check "console: c_unitless_rate without /s on every smoke_cpu row" \
+  bash -c '! grep -qvE "c_unitless_rate=[0-9.]+[a-zA-Z]? " <<<"$1"' _ "$cpu_rows"
+
+# --- 4. Flags: unknown ones fail, --lrb-* ones are ignored -----------------------------------------
 timeout 60 "$bin" --lrb-ignored=1 --bogus --benchmark_filter=smoke_fixed >"$TMP/bogus.out" 2>&1
 rc=$?
 check "--bogus makes the binary exit non-zero (got $rc)" test "$rc" -ne 0
