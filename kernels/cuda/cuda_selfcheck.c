@@ -89,6 +89,18 @@ static int download(float *h, const float *d, size_t n)
     return LRB_CUDA_CHECK(cudaMemcpy(h, d, n * sizeof *h, cudaMemcpyDeviceToHost));
 }
 
+/* The one pass condition of every row, once its counts are in: err (a relative error, however the check
+ * forms it) below tol, no non-finite or stray value, the second launch's outputs `out2` the same bits as
+ * the first's, and the workspace left clean. */
+static void verdict(lrb_gpu_check_row *row, const float *out, const float *out2, size_t n, double err, double tol)
+{
+    row->err = err;
+    row->tol = tol;
+    row->deterministic = memcmp(out, out2, n * sizeof *out) == 0;
+    row->ok =
+        row->nonfinite == 0 && row->gap_written == 0 && row->err < row->tol && row->deterministic && row->ws_dirty == 0;
+}
+
 /* Fills the verdict of one launch into row: its outputs `out` (n floats in rows of ld, of which columns
  * 0 .. D − 1 and, when im_off > 0, im_off .. im_off + D − 1 are written; every other column must keep the
  * NaN poison) and final state `hl` (ns floats) against float64 references, as one relative L2 error bound by
@@ -112,11 +124,7 @@ static void judge(lrb_gpu_check_row *row, const float *out, const float *out2, c
         num += (hl[i] - refl[i]) * (hl[i] - refl[i]);
         den += refl[i] * refl[i];
     }
-    row->err = sqrt(num / (den > 0 ? den : 1));
-    row->tol = tol;
-    row->deterministic = memcmp(out, out2, n * sizeof *out) == 0;
-    row->ok =
-        row->nonfinite == 0 && row->gap_written == 0 && row->err < row->tol && row->deterministic && row->ws_dirty == 0;
+    verdict(row, out, out2, n, sqrt(num / (den > 0 ? den : 1)), tol);
 }
 
 /* The device outputs of a launch and where its two runs land on the host. */
@@ -590,10 +598,7 @@ static int wkv_checks(const shape *sh, int state, uint64_t seed, lrb_gpu_check_e
             snum += (sg - sr) * (sg - sr) + lz * lz;
             sden += sr * sr + 1.0;
         }
-        row.err = fmax(sqrt(num / (den > 0 ? den : 1)), sqrt(snum / sden));
-        row.tol = 2e-5;
-        row.deterministic = memcmp(out, out2, n * sizeof *out) == 0;
-        row.ok = row.nonfinite == 0 && row.err < row.tol && row.deterministic && row.ws_dirty == 0;
+        verdict(&row, out, out2, n, fmax(sqrt(num / (den > 0 ? den : 1)), sqrt(snum / sden)), 2e-5);
         failed += !row.ok;
         emit(&row, ctx);
     }
