@@ -46,19 +46,26 @@ build_and_test asan -E 'golden\.(regenerate|tier2_.*)|gate\.callgrind|bench\.cud
 
 # The kernels of scan.cu and wkv4.cu on the CUDA emulation under ThreadSanitizer: the emulated threads of a
 # block share its memory between barriers, so a missing __syncthreads or __syncwarp is a data race here
-# (compute-sanitizer's racecheck, where no GPU is). Kernel checks only, up to 4097 elements (look-back
-# across two tiles included; 172 rows, about 8 minutes here): under TSan a launch costs about a second,
-# and every warp shuffle of the chunked kernels is two warp barriers.
-echo "=== tsan: the CUDA emulation's kernel checks under ThreadSanitizer"
-if cmake --preset tsan > build/tsan.configure.log 2>&1 && cmake --build --preset tsan > build/tsan.build.log 2>&1; then
-    if TSAN_OPTIONS="halt_on_error=1 exitcode=66" build/tsan/tests/lrb_cuda_emu --kernels-only --max-elems 4097 \
-            > build/tsan.log 2>&1; then
-        tail -n 1 build/tsan.log
+# (compute-sanitizer's racecheck, where no GPU is). Kernel checks only, in two runs: every kernel up to 4097
+# elements (K <= 2 tiles per row; 172 rows, about 8 minutes here), and the chunked kernels on the shapes of
+# 4098 to 24000 elements, where rows of 3 to 10 tiles walk past aggregates and retire predecessors that are
+# not the row's first tile (26 rows, about a minute). Under TSan a launch costs about a second, and every
+# warp shuffle of the chunked kernels is two warp barriers.
+tsan_run() { # NAME ARGS...: one lrb_cuda_emu run under TSan, counted as one test
+    local name=$1; shift
+    if TSAN_OPTIONS="halt_on_error=1 exitcode=66" build/tsan/tests/lrb_cuda_emu --kernels-only "$@" \
+            > "build/tsan.$name.log" 2>&1; then
+        echo "  $name: $(grep -c ' PASS$' "build/tsan.$name.log") rows, $(tail -n 1 "build/tsan.$name.log")"
         passed=$((passed + 1))
     else
-        grep -A 30 -m 1 'WARNING: ThreadSanitizer' build/tsan.log || tail -n 40 build/tsan.log
+        grep -A 30 -m 1 'WARNING: ThreadSanitizer' "build/tsan.$name.log" || tail -n 40 "build/tsan.$name.log"
         failed=$((failed + 1))
     fi
+}
+echo "=== tsan: the CUDA emulation's kernel checks under ThreadSanitizer"
+if cmake --preset tsan > build/tsan.configure.log 2>&1 && cmake --build --preset tsan > build/tsan.build.log 2>&1; then
+    tsan_run small --max-elems 4097
+    tsan_run lookback --algo chunked --min-elems 4098 --max-elems 24000
 else
     tail -n 40 build/tsan.configure.log build/tsan.build.log; failed=$((failed + 1))
 fi

@@ -76,7 +76,7 @@ static void collect(const lrb_gpu_check_row *r, void *vctx)
 START_TEST(test_kernels)
 {
     tally t = {0, 0, ""};
-    const int rc = lrb_gpu_selfcheck(0, collect, &t);
+    const int rc = lrb_gpu_selfcheck(NULL, collect, &t);
     ck_assert_msg(rc >= 0, "a CUDA call failed (see stderr)");
     ck_assert_msg(t.rows > 0 && t.failed == 0, "%d of %d kernel checks failed, first: %s", t.failed, t.rows, t.first);
 }

@@ -203,6 +203,11 @@ static int launch_twice(launch_fn launch, const void *args, lrb_cuda_algo algo, 
 
 /* ---- scans -------------------------------------------------------------------------------------------------- */
 
+static int algo_selected(const lrb_gpu_check_sel *sel, lrb_cuda_algo algo)
+{
+    return sel->algos == 0 || (sel->algos >> algo & 1u);
+}
+
 typedef struct {
     int64_t B, L, D;
 } shape;
@@ -247,7 +252,8 @@ static void scan_oracle(int cplx, int data, const shape *sh, int64_t ld, int64_t
         }
 }
 
-static int scan_checks(const shape *sh, int cplx, int data, uint64_t seed, lrb_gpu_check_emit emit, void *ctx)
+static int scan_checks(const shape *sh, int cplx, int data, uint64_t seed, const lrb_gpu_check_sel *sel,
+                       lrb_gpu_check_emit emit, void *ctx)
 {
     const int64_t B = sh->B, L = sh->L, D = sh->D, io = cplx ? D + 1 : 0, ld = cplx ? 2 * D + 3 : D + 2;
     const size_t n = (size_t)(B * L * ld), ns = (size_t)(B * D * (cplx ? 2 : 1));
@@ -286,6 +292,8 @@ static int scan_checks(const shape *sh, int cplx, int data, uint64_t seed, lrb_g
     for (int state = 0; state <= 1 && !err; state++) {
         scan_oracle(cplx, data, sh, ld, io, b, a, nu, th, state ? h0 : NULL, ref, refl);
         for (int ai = 0; ai < 3 && !err; ai++) {
+            if (!algo_selected(sel, scan_algos[ai]))
+                continue;
             lrb_cuda_scan s = {.B = B,
                                .L = L,
                                .D = D,
@@ -340,7 +348,8 @@ static double sigm(double z)
 /* Pre-activations N(0, 1.5²) (unsaturated gates; the golden set covers the saturated ones through the layer),
  * in rows of ld = n·(D + 1) + 1 floats whose blocks have a gap column each, and y in rows of D + 2, whose two
  * gap columns must keep their poison. Bound: the 1e-5 of the gated scan (LAYERS.md tolerance table). */
-static int glru_checks(const shape *sh, int tied, uint64_t seed, lrb_gpu_check_emit emit, void *ctx)
+static int glru_checks(const shape *sh, int tied, uint64_t seed, const lrb_gpu_check_sel *sel, lrb_gpu_check_emit emit,
+                       void *ctx)
 {
     const int64_t B = sh->B, L = sh->L, D = sh->D, nb = tied ? 3 : 4, bw = D + 1, ld = nb * bw + 1, ldy = D + 2;
     const size_t nz = (size_t)(B * L * ld), ny = (size_t)(B * L * ldy), ns = (size_t)(B * D);
@@ -373,6 +382,8 @@ static int glru_checks(const shape *sh, int tied, uint64_t seed, lrb_gpu_check_e
                 refl[bi * D + d] = h;
             }
         for (int ai = 0; ai < 3 && !err; ai++) {
+            if (!algo_selected(sel, scan_algos[ai]))
+                continue;
             const lrb_cuda_glru g = {.B = B,
                                      .L = L,
                                      .D = D,
@@ -503,7 +514,8 @@ out:
 static const shape wkv_shapes[] = {{1, 1, 1},      {2, 33, 5},   {1, 70001, 3}, {4, 4096, 64},
                                    {16, 129, 768}, {2, 600, 40}, {1, 1200, 20}};
 
-static int wkv_checks(const shape *sh, int state, uint64_t seed, lrb_gpu_check_emit emit, void *ctx)
+static int wkv_checks(const shape *sh, int state, uint64_t seed, const lrb_gpu_check_sel *sel, lrb_gpu_check_emit emit,
+                      void *ctx)
 {
     const int64_t B = sh->B, L = sh->L, C = sh->D;
     const size_t n = (size_t)(B * L * C), ns = (size_t)(B * C);
@@ -558,6 +570,8 @@ static int wkv_checks(const shape *sh, int state, uint64_t seed, lrb_gpu_check_e
     float *dst = dev_alloc(&ds, 3 * ns, &err);
     const lrb_cuda_algo walgos[2] = {LRB_CUDA_SEQ, LRB_CUDA_CHUNKED};
     for (int ai = 0; ai < 2 && !err; ai++) {
+        if (!algo_selected(sel, walgos[ai]))
+            continue;
         lrb_cuda_wkv4 ga = {.B = B,
                             .L = L,
                             .C = C,
@@ -617,29 +631,31 @@ out:
     return err ? -1 : failed;
 }
 
-static int too_big(const shape *sh, long long max_elems)
+static int shape_selected(const shape *sh, const lrb_gpu_check_sel *sel)
 {
-    return max_elems > 0 && sh->B * sh->L * sh->D > max_elems;
+    const long long n = sh->B * sh->L * sh->D;
+    return n >= sel->min_elems && (sel->max_elems <= 0 || n <= sel->max_elems);
 }
 
-static int run_checks(long long max_elems, lrb_gpu_check_emit emit, void *ctx)
+static int run_checks(const lrb_gpu_check_sel *sel, lrb_gpu_check_emit emit, void *ctx)
 {
     int failed = 0;
     for (size_t si = 0; si < sizeof scan_shapes / sizeof *scan_shapes; si++)
-        for (int kind = 0; kind < 4 && !too_big(&scan_shapes[si], max_elems); kind++) {
-            const int r = scan_checks(&scan_shapes[si], kind / 2, kind % 2, 77u + 4u * si + (uint64_t)kind, emit, ctx);
+        for (int kind = 0; kind < 4 && shape_selected(&scan_shapes[si], sel); kind++) {
+            const int r =
+                scan_checks(&scan_shapes[si], kind / 2, kind % 2, 77u + 4u * si + (uint64_t)kind, sel, emit, ctx);
             if (r < 0)
                 return -1;
             failed += r;
         }
     for (size_t si = 0; si < sizeof scan_shapes / sizeof *scan_shapes; si++)
-        for (int tied = 1; tied >= 0 && !too_big(&scan_shapes[si], max_elems); tied--) {
-            const int r = glru_checks(&scan_shapes[si], tied, 5003u + 2u * si + (uint64_t)tied, emit, ctx);
+        for (int tied = 1; tied >= 0 && shape_selected(&scan_shapes[si], sel); tied--) {
+            const int r = glru_checks(&scan_shapes[si], tied, 5003u + 2u * si + (uint64_t)tied, sel, emit, ctx);
             if (r < 0)
                 return -1;
             failed += r;
         }
-    for (size_t si = 0; si < sizeof dense_shapes / sizeof *dense_shapes; si++)
+    for (size_t si = 0; si < sizeof dense_shapes / sizeof *dense_shapes && sel->algos == 0; si++)
         for (int kn = 0; kn <= 1; kn++) {
             const int r = dense_checks(&dense_shapes[si], kn, 7001u + 2u * si + (uint64_t)kn, emit, ctx);
             if (r < 0)
@@ -647,8 +663,8 @@ static int run_checks(long long max_elems, lrb_gpu_check_emit emit, void *ctx)
             failed += r;
         }
     for (size_t si = 0; si < sizeof wkv_shapes / sizeof *wkv_shapes; si++)
-        for (int state = 0; state <= 1 && !too_big(&wkv_shapes[si], max_elems); state++) {
-            const int r = wkv_checks(&wkv_shapes[si], state, 991u + 2u * si + (uint64_t)state, emit, ctx);
+        for (int state = 0; state <= 1 && shape_selected(&wkv_shapes[si], sel); state++) {
+            const int r = wkv_checks(&wkv_shapes[si], state, 991u + 2u * si + (uint64_t)state, sel, emit, ctx);
             if (r < 0)
                 return -1;
             failed += r;
@@ -656,9 +672,10 @@ static int run_checks(long long max_elems, lrb_gpu_check_emit emit, void *ctx)
     return failed;
 }
 
-int lrb_gpu_selfcheck(long long max_elems, lrb_gpu_check_emit emit, void *ctx)
+int lrb_gpu_selfcheck(const lrb_gpu_check_sel *sel, lrb_gpu_check_emit emit, void *ctx)
 {
-    const int r = run_checks(max_elems, emit, ctx);
+    const lrb_gpu_check_sel all = {0, 0, 0};
+    const int r = run_checks(sel ? sel : &all, emit, ctx);
     lrb_cuda_block_free(&check_work);
     return r;
 }

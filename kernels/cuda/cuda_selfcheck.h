@@ -24,9 +24,17 @@ typedef struct lrb_gpu_check_row {
 
 typedef void (*lrb_gpu_check_emit)(const lrb_gpu_check_row *row, void *ctx);
 
-/* Runs every check on shapes of at most max_elems elements (0: all shapes), calling emit for each row.
- * Returns the number of failed rows, or −1 when a CUDA call or an allocation failed (reported on stderr). */
-int lrb_gpu_selfcheck(long long max_elems, lrb_gpu_check_emit emit, void *ctx);
+/* Which checks run: the scan and WKV-4 shapes of min_elems to max_elems elements (0: no bound), and of those
+ * the launches of the algorithms in `algos` (bit 1 << lrb_cuda_algo; 0: every algorithm). The projection
+ * (cuBLAS) checks run only when `algos` is 0; their shapes are small and fixed. */
+typedef struct lrb_gpu_check_sel {
+    long long min_elems, max_elems;
+    unsigned algos;
+} lrb_gpu_check_sel;
+
+/* Runs the checks `sel` selects (NULL: every check), calling emit for each row. Returns the number of failed
+ * rows, or −1 when a CUDA call or an allocation failed (reported on stderr). */
+int lrb_gpu_selfcheck(const lrb_gpu_check_sel *sel, lrb_gpu_check_emit emit, void *ctx);
 
 #ifdef __cplusplus
 }

@@ -5,11 +5,15 @@
  * (lrb check's comparison, outputs NaN-poisoned before each call), and every fresh-random kernel check of
  * cuda_selfcheck.c (poisoned outputs and gap columns, final states, run-to-run identical bits).
  *
- * usage: lrb_gpu_check [--quick | --max-elems N] [--kernels-only] [--golden DIR] [--cases FILE]
+ * usage: lrb_gpu_check [--quick | --max-elems N] [--min-elems N] [--algo seq|ul|chunked]... [--kernels-only]
+ *                      [--golden DIR] [--cases FILE]
  * --quick keeps the random checks to shapes of at most 65 536 elements (for compute-sanitizer runs),
- * --max-elems to N (the CPU emulation of tests/cuda_emu); --kernels-only leaves the golden set out (the
- * emulation under ThreadSanitizer, where every launch costs seconds).
- * exit: 0 every row passed; 1 a row failed; 2 usage error, unreadable golden set or no CUDA device.
+ * --max-elems to N (the CPU emulation of tests/cuda_emu), --min-elems to at least N; --algo (repeatable)
+ * keeps the random checks and the golden set to the kernels of those algorithms (and leaves the projection
+ * checks out); --kernels-only leaves the golden set out (the emulation under ThreadSanitizer, where every
+ * launch costs seconds).
+ * exit: 0 every row passed; 1 a row failed; 2 usage error, unreadable golden set, no CUDA device or a selection
+ * that matches no check.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cases.h"
@@ -23,9 +27,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const struct {
+    const char *name;
+    lrb_cuda_algo algo;
+} algo_names[] = {{"seq", LRB_CUDA_SEQ}, {"ul", LRB_CUDA_UL}, {"chunked", LRB_CUDA_CHUNKED}};
+#define N_ALGOS (sizeof algo_names / sizeof *algo_names)
+
+/* a golden-set variant `<layer>.cuda.<algorithm>` of the algorithms selected (all when none is) */
+static int variant_selected(const char *name, unsigned algos)
+{
+    const char *dot = strrchr(name, '.');
+    for (size_t i = 0; i < N_ALGOS && algos; i++)
+        if ((algos >> algo_names[i].algo & 1u) && dot && !strcmp(dot + 1, algo_names[i].name))
+            return 1;
+    return algos == 0;
+}
+
 static void print_row(const lrb_gpu_check_row *r, void *ctx)
 {
-    (void)ctx;
+    ++*(int *)ctx;
     printf("%-62s %10.3e %9.1e %9lld %5lld %5s %5lld  %s\n", r->what, r->err, r->tol, r->nonfinite, r->gap_written,
            r->deterministic ? "yes" : "NO", r->ws_dirty, r->ok ? "PASS" : "FAIL");
 }
@@ -35,23 +55,35 @@ int main(int argc, char **argv)
     /* a row reaches the file as it ends: when ci/gpu_run.sh cuts off a check that hangs, the output says where */
     setvbuf(stdout, NULL, _IOLBF, 0);
     const char *golden = lrb_golden_dir(), *cases_path = NULL;
-    long long max_elems = 0;
+    lrb_gpu_check_sel sel = {0, 0, 0};
     int golden_set = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
-            max_elems = 65536;
+            sel.max_elems = 65536;
         else if (!strcmp(argv[i], "--kernels-only"))
             golden_set = 0;
         else if (i + 1 < argc && !strcmp(argv[i], "--max-elems") && atoll(argv[i + 1]) > 0)
-            max_elems = atoll(argv[++i]);
-        else if (i + 1 < argc && !strcmp(argv[i], "--golden"))
+            sel.max_elems = atoll(argv[++i]);
+        else if (i + 1 < argc && !strcmp(argv[i], "--min-elems") && atoll(argv[i + 1]) > 0)
+            sel.min_elems = atoll(argv[++i]);
+        else if (i + 1 < argc && !strcmp(argv[i], "--algo")) {
+            size_t a = 0;
+            while (a < N_ALGOS && strcmp(argv[i + 1], algo_names[a].name))
+                a++;
+            if (a == N_ALGOS) {
+                fprintf(stderr, "lrb_gpu_check: unknown algorithm %s (seq, ul or chunked)\n", argv[i + 1]);
+                return 2;
+            }
+            sel.algos |= 1u << algo_names[a].algo;
+            i++;
+        } else if (i + 1 < argc && !strcmp(argv[i], "--golden"))
             golden = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--cases"))
             cases_path = argv[++i];
         else {
             fprintf(stderr,
                     "lrb_gpu_check: unknown argument %s (usage: lrb_gpu_check [--quick | --max-elems N] "
-                    "[--kernels-only] [--golden DIR] [--cases FILE])\n",
+                    "[--min-elems N] [--algo seq|ul|chunked]... [--kernels-only] [--golden DIR] [--cases FILE])\n",
                     argv[i]);
             return 2;
         }
@@ -75,13 +107,13 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    int failed = 0;
+    int failed = 0, rows = 0;
     if (golden_set)
         printf("%-30s %6s %6s %12s %11s  %s\n", "golden set, variant", "passed", "failed", "worst_rel_l2",
                "worst_ratio", "result");
     for (int vi = 0; vi < lrb_num_variants && golden_set; vi++) {
         const lrb_variant *v = &lrb_variants[vi];
-        if (strcmp(v->backend, "cuda") != 0)
+        if (strcmp(v->backend, "cuda") != 0 || !variant_selected(v->name, sel.algos))
             continue;
         lrb_check_opts o = {.golden_dir = golden, .tier = 1, .variant = v->name};
         lrb_check_summary s;
@@ -92,18 +124,23 @@ int main(int argc, char **argv)
         }
         const int ok = f == 0 && s.passed > 0;
         failed += !ok;
+        rows++;
         printf("%-30s %6d %6d %12.3e %11.3f  %s\n", v->name, s.passed, s.failed, s.worst[vi], s.worst_ratio[vi],
                ok ? "PASS" : "FAIL");
     }
     printf("\n%-62s %10s %9s %9s %5s %5s %5s  %s\n", "fresh random data, kernel and shape", "rel_l2", "tol",
            "nonfinite", "gap", "det", "dirty", "result");
-    const int kr = lrb_gpu_selfcheck(max_elems, print_row, NULL);
+    const int kr = lrb_gpu_selfcheck(&sel, print_row, &rows);
     lrb_cases_free(&t);
     if (kr < 0) {
         fprintf(stderr, "lrb_gpu_check: a CUDA call failed\n");
         return 1;
     }
     failed += kr;
-    printf("\ngpu check: %s (%d failed rows)\n", failed ? "FAILED" : "passed", failed);
+    if (rows == 0) { /* a selection that checks nothing is not a pass */
+        fprintf(stderr, "lrb_gpu_check: no check matches the selection\n");
+        return 2;
+    }
+    printf("\ngpu check: %s (%d rows, %d failed)\n", failed ? "FAILED" : "passed", rows, failed);
     return failed ? 1 : 0;
 }
