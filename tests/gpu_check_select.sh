@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # gpu_check_select.sh — lrb_gpu_check's selection flags (--algo, --min-elems, --max-elems), on the CPU
 # emulation's build of it (lrb_cuda_emu): each selection runs exactly the rows it names (kernel, algorithm,
-# size), the golden set follows --algo, and a selection that matches nothing exits 2 instead of passing.
+# size), the golden set follows --algo, a selection that matches nothing exits 2 instead of passing, and a
+# bound that is not a positive integer exits 2 with the reason.
 #
 # Usage: tests/gpu_check_select.sh PATH/TO/lrb_cuda_emu
 set -u
@@ -45,6 +46,17 @@ rc=$?
 rc=$?
 [ $rc -eq 2 ] && grep -q 'unknown algorithm blelloch' "$tmp/d" && ok "an unknown algorithm exits 2" \
     || bad "--algo blelloch: exit $rc"
+
+for v in 0 4k -5 x 99999999999999999999; do
+    "$bin" --kernels-only --max-elems "$v" > "$tmp/e" 2>&1
+    rc=$?
+    [ $rc -eq 2 ] && grep -q "^lrb_gpu_check: --max-elems $v: expected a positive integer" "$tmp/e" \
+        && ok "--max-elems $v: exit 2, says why" || bad "--max-elems $v: exit $rc"
+done
+"$bin" --kernels-only --min-elems 12abc > "$tmp/e" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q -- '--min-elems 12abc: expected a positive integer' "$tmp/e" && ok "--min-elems 12abc: exit 2" \
+    || bad "--min-elems 12abc: exit $rc"
 
 echo "gpu_check selection: $passed passed, $failed failed"
 [ $failed -eq 0 ]

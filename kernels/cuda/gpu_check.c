@@ -23,6 +23,7 @@
 #include "lrb_cuda.h"
 #include "registry.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,20 @@ static int variant_selected(const char *name, unsigned algos)
         if ((algos >> algo_names[i].algo & 1u) && dot && !strcmp(dot + 1, algo_names[i].name))
             return 1;
     return algos == 0;
+}
+
+/* an element count: the whole argument, a positive integer (atoll would read "4k" as 4 and "x" as 0) */
+static int parse_count(const char *flag, const char *v, long long *out)
+{
+    char *end;
+    errno = 0;
+    const long long n = strtoll(v, &end, 10);
+    if (end == v || *end != '\0' || errno || n < 1) {
+        fprintf(stderr, "lrb_gpu_check: %s %s: expected a positive integer\n", flag, v);
+        return 0;
+    }
+    *out = n;
+    return 1;
 }
 
 static void print_row(const lrb_gpu_check_row *r, void *ctx)
@@ -62,11 +77,12 @@ int main(int argc, char **argv)
             sel.max_elems = 65536;
         else if (!strcmp(argv[i], "--kernels-only"))
             golden_set = 0;
-        else if (i + 1 < argc && !strcmp(argv[i], "--max-elems") && atoll(argv[i + 1]) > 0)
-            sel.max_elems = atoll(argv[++i]);
-        else if (i + 1 < argc && !strcmp(argv[i], "--min-elems") && atoll(argv[i + 1]) > 0)
-            sel.min_elems = atoll(argv[++i]);
-        else if (i + 1 < argc && !strcmp(argv[i], "--algo")) {
+        else if (i + 1 < argc && (!strcmp(argv[i], "--max-elems") || !strcmp(argv[i], "--min-elems"))) {
+            long long *bound = !strcmp(argv[i], "--max-elems") ? &sel.max_elems : &sel.min_elems;
+            if (!parse_count(argv[i], argv[i + 1], bound))
+                return 2;
+            i++;
+        } else if (i + 1 < argc && !strcmp(argv[i], "--algo")) {
             size_t a = 0;
             while (a < N_ALGOS && strcmp(argv[i + 1], algo_names[a].name))
                 a++;
