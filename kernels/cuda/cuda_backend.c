@@ -176,7 +176,11 @@ static int flush_l2(void)
 
 typedef int (*stage_fn)(const void *args, lrb_cuda_algo algo, void *work);
 
-static const char *const algo_names[] = {"seq", "ul", "chunked"};
+const char *lrb_cuda_algo_name(lrb_cuda_algo algo)
+{
+    static const char *const names[] = {"seq", "ul", "chunked"};
+    return algo >= LRB_CUDA_SEQ && algo <= LRB_CUDA_CHUNKED ? names[algo] : NULL;
+}
 
 /* The NVTX range of a stage: "<stage>.cuda.<algorithm>" (the kernels' own names), or "<stage>.cuda" for a
  * stage without algorithms (LRB_CUDA_DIRECT), so that Nsight can select it under the variant's range. */
@@ -186,7 +190,7 @@ static int launch_stage(const char *stage, stage_fn fn, const void *args, lrb_cu
     if (algo == LRB_CUDA_DIRECT)
         snprintf(name, sizeof name, "%s.cuda", stage);
     else
-        snprintf(name, sizeof name, "%s.cuda.%s", stage, algo_names[algo]);
+        snprintf(name, sizeof name, "%s.cuda.%s", stage, lrb_cuda_algo_name(algo));
     lrb_nvtx_push(name);
     const int rc = fn(args, algo, work);
     lrb_nvtx_pop();

@@ -220,7 +220,6 @@ static const shape scan_shapes[] = {
 };
 
 static const lrb_cuda_algo scan_algos[3] = {LRB_CUDA_SEQ, LRB_CUDA_UL, LRB_CUDA_CHUNKED};
-static const char *const algo_names[3] = {"seq", "ul", "chunked"};
 
 /* float64 loop over the float32 data; λ in double, as the kernels form it */
 static void scan_oracle(int cplx, int data, const shape *sh, int64_t ld, int64_t io, const float *b, const float *a,
@@ -315,9 +314,9 @@ static int scan_checks(const shape *sh, int cplx, int data, uint64_t seed, const
             lrb_gpu_check_row row;
             memset(&row, 0, sizeof row);
             row.ws_dirty = lio.ws_dirty;
-            snprintf(row.what, sizeof row.what, "scan %-7s B=%lld L=%lld D=%lld %s %s h0=%d", algo_names[ai],
-                     (long long)B, (long long)L, (long long)D, cplx ? "complex" : "real", data ? "data" : "const",
-                     state);
+            snprintf(row.what, sizeof row.what, "scan %-7s B=%lld L=%lld D=%lld %s %s h0=%d",
+                     lrb_cuda_algo_name(scan_algos[ai]), (long long)B, (long long)L, (long long)D,
+                     cplx ? "complex" : "real", data ? "data" : "const", state);
             judge(&row, h, h2, ref, n, ld, D, io, hl, refl, ns, 1e-5);
             failed += !row.ok;
             emit(&row, ctx);
@@ -405,8 +404,9 @@ static int glru_checks(const shape *sh, int tied, uint64_t seed, const lrb_gpu_c
             lrb_gpu_check_row row;
             memset(&row, 0, sizeof row);
             row.ws_dirty = lio.ws_dirty;
-            snprintf(row.what, sizeof row.what, "glru_scan %-7s B=%lld L=%lld D=%lld %s h0=%d", algo_names[ai],
-                     (long long)B, (long long)L, (long long)D, tied ? "tied" : "untied", state);
+            snprintf(row.what, sizeof row.what, "glru_scan %-7s B=%lld L=%lld D=%lld %s h0=%d",
+                     lrb_cuda_algo_name(scan_algos[ai]), (long long)B, (long long)L, (long long)D,
+                     tied ? "tied" : "untied", state);
             judge(&row, y, y2, ref, ny, ldy, D, 0, hl, refl, ns, 1e-5);
             failed += !row.ok;
             emit(&row, ctx);
@@ -596,7 +596,7 @@ static int wkv_checks(const shape *sh, int state, uint64_t seed, const lrb_gpu_c
         lrb_gpu_check_row row;
         memset(&row, 0, sizeof row);
         row.ws_dirty = lio.ws_dirty;
-        snprintf(row.what, sizeof row.what, "wkv4 %-7s B=%lld L=%lld C=%lld state=%d", walgos[ai] ? "chunked" : "seq",
+        snprintf(row.what, sizeof row.what, "wkv4 %-7s B=%lld L=%lld C=%lld state=%d", lrb_cuda_algo_name(walgos[ai]),
                  (long long)B, (long long)L, (long long)C, state);
         double num = 0, den = 0, snum = 0, sden = 0;
         for (size_t i = 0; i < n; i++) {

@@ -28,20 +28,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct {
-    const char *name;
-    lrb_cuda_algo algo;
-} algo_names[] = {{"seq", LRB_CUDA_SEQ}, {"ul", LRB_CUDA_UL}, {"chunked", LRB_CUDA_CHUNKED}};
-#define N_ALGOS (sizeof algo_names / sizeof *algo_names)
+/* the algorithm named `name`, or LRB_CUDA_DIRECT for none of them */
+static lrb_cuda_algo algo_named(const char *name)
+{
+    for (int a = LRB_CUDA_SEQ; a <= LRB_CUDA_CHUNKED; a++)
+        if (!strcmp(name, lrb_cuda_algo_name((lrb_cuda_algo)a)))
+            return (lrb_cuda_algo)a;
+    return LRB_CUDA_DIRECT;
+}
 
 /* a golden-set variant `<layer>.cuda.<algorithm>` of the algorithms selected (all when none is) */
 static int variant_selected(const char *name, unsigned algos)
 {
     const char *dot = strrchr(name, '.');
-    for (size_t i = 0; i < N_ALGOS && algos; i++)
-        if ((algos >> algo_names[i].algo & 1u) && dot && !strcmp(dot + 1, algo_names[i].name))
-            return 1;
-    return algos == 0;
+    const lrb_cuda_algo a = dot ? algo_named(dot + 1) : LRB_CUDA_DIRECT;
+    return algos == 0 || (a != LRB_CUDA_DIRECT && (algos >> a & 1u));
 }
 
 /* an element count: the whole argument, a positive integer (atoll would read "4k" as 4 and "x" as 0) */
@@ -83,14 +84,12 @@ int main(int argc, char **argv)
                 return 2;
             i++;
         } else if (i + 1 < argc && !strcmp(argv[i], "--algo")) {
-            size_t a = 0;
-            while (a < N_ALGOS && strcmp(argv[i + 1], algo_names[a].name))
-                a++;
-            if (a == N_ALGOS) {
+            const lrb_cuda_algo a = algo_named(argv[i + 1]);
+            if (a == LRB_CUDA_DIRECT) {
                 fprintf(stderr, "lrb_gpu_check: unknown algorithm %s (seq, ul or chunked)\n", argv[i + 1]);
                 return 2;
             }
-            sel.algos |= 1u << algo_names[a].algo;
+            sel.algos |= 1u << a;
             i++;
         } else if (i + 1 < argc && !strcmp(argv[i], "--golden"))
             golden = argv[++i];

@@ -80,6 +80,9 @@ typedef struct lrb_cuda_scan {
  * LRB_CUDA_DIRECT: none, for a stage that is not a scan (the dense projections; the launchers reject it). */
 typedef enum { LRB_CUDA_DIRECT = -1, LRB_CUDA_SEQ = 0, LRB_CUDA_UL, LRB_CUDA_CHUNKED } lrb_cuda_algo;
 
+/* "seq", "ul", "chunked" (the last part of a variant's name); NULL for any other value */
+const char *lrb_cuda_algo_name(lrb_cuda_algo algo);
+
 /* Bytes of device workspace a launch needs (0 for seq and ul); `work` must hold that many bytes, aligned
  * to 256 (any cudaMalloc'd block), and be zeroed once before its first launch (cudaMemset). Each launch
  * that completes leaves its control words zero again, so one workspace serves every later launch on the
