@@ -9,7 +9,8 @@
  * its aggregate (ST_AGG), finds the nearest predecessor with ST_PREFIX, steps that prefix forward through
  * the aggregates in between, and publishes its own prefix (ST_PREFIX). Values are written with st.cg and
  * read with ld.cg (L2, coherent across blocks); each lane fences its values before the warp barrier after
- * which lane 0 sets the flag, and a reader fences after it has seen the flag. Warp 0 runs the look-back:
+ * which lane 0 sets the flag, and a reader fences after it has seen the flag (without either fence the
+ * CPU emulation's weak memory fails the checks: tests/CMakeLists.txt builds both mutants). Warp 0 runs the look-back:
  * its 32 lanes read 32 flags at a time, and its first cw lanes carry one channel each.
  *
  * The workspace cleans itself, so that a launch is one kernel and no memset before it (a whole extra

@@ -9,8 +9,11 @@
  * and shuffles (block slot s runs blocks s, s + LRB_EMU_SLOTS, ...), "device" memory is host memory, and the arithmetic
  * is the host's (without the GPU's FMA contraction choices). Concurrent blocks make the look-back of the chunked
  * kernels meet predecessors that are still running (it spins on them, or walks past their aggregates), as
- * on a GPU, though with a handful of blocks rather than hundreds and under the host's stronger memory
- * model; timing, memory-model and occupancy questions are left to a real GPU (lrb_cuda_tests,
+ * on a GPU, though with a handful of blocks rather than hundreds. The values the look-back passes between
+ * blocks (__stcg/__ldcg) live in a weak memory that holds stores back until their writer fences and serves
+ * loads not fenced after a flag with the old value (cuda_runtime.h), so a fence missing on either side fails
+ * the check here (the fence mutants of tests/CMakeLists.txt show it does); everything else is the host's
+ * stronger memory model. Timing, occupancy and the GPU's own memory system are left to a real GPU (lrb_cuda_tests,
  * lrb_gpu_check, compute-sanitizer).
  */
 #include "cuda_runtime.h"
@@ -27,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 thread_local lrb_emu_dim3 threadIdx, blockIdx;
@@ -44,7 +48,73 @@ std::atomic<unsigned> ballots[LRB_EMU_SLOTS][32];
 /* the values a shuffle exchanges, by (slot, warp, lane): plain memory between warp barriers */
 float shuffles[LRB_EMU_SLOTS][32][32];
 
+/* The weak memory of __stcg/__ldcg (cuda_runtime.h): this thread's stores not yet visible, in program order;
+ * whether it polled a flag since its last fence; and what each word stored to held before its latest store. */
+struct pending_store {
+    float *p;
+    float v;
+};
+thread_local std::vector<pending_store> store_buffer;
+thread_local bool polled_since_fence;
+std::mutex history_mu;
+std::unordered_map<const float *, float> before_latest;
+
+float load_word(const float *p)
+{
+    float v;
+    __atomic_load(p, &v, __ATOMIC_RELAXED);
+    return v;
+}
+
+/* this thread's buffered stores become visible, in order (each keeps the word's value before it) */
+void flush_store_buffer()
+{
+    if (store_buffer.empty())
+        return;
+    std::lock_guard<std::mutex> lock(history_mu);
+    for (const pending_store &st : store_buffer) {
+        before_latest[st.p] = load_word(st.p);
+        __atomic_store(st.p, &st.v, __ATOMIC_RELAXED);
+    }
+    store_buffer.clear();
+}
+
 } // namespace
+
+/* The values reach other threads by the flush's relaxed stores, which precede (in this thread, or across the
+ * warp barrier before lane 0 sets a flag) the flag's sequentially consistent exchange, which the reader's
+ * acquire poll synchronises with: so the host's memory model needs no fence of its own here, and
+ * ThreadSanitizer (which does not model fences) sees the same ordering. */
+void __threadfence()
+{
+    flush_store_buffer();
+    polled_since_fence = false;
+}
+
+void lrb_emu_stcg(float *p, float v)
+{
+    store_buffer.push_back({p, v});
+}
+
+float lrb_emu_ldcg(const float *p)
+{
+    for (auto it = store_buffer.rbegin(); it != store_buffer.rend(); ++it)
+        if (it->p == p)
+            return it->v;
+    if (polled_since_fence) {
+        std::lock_guard<std::mutex> lock(history_mu);
+        const auto it = before_latest.find(p);
+        if (it != before_latest.end())
+            return it->second;
+    }
+    return load_word(p);
+}
+
+int lrb_emu_load_flag(const int *p)
+{
+    polled_since_fence = true;
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
 
 void __syncthreads()
 {
@@ -121,9 +191,11 @@ void lrb_emu_launch(int64_t grid, int block, const std::function<void()> &body)
                 threadIdx = {(unsigned)t, 0, 0};
                 for (int64_t b = s; b < grid; b += slots) {
                     blockIdx = {(unsigned)b, 0, 0};
+                    polled_since_fence = false; /* a new block: new GPU threads */
                     body();
                     block_barrier->arrive_and_wait(); /* the block is over: its shared memory is the next one's */
                 }
+                flush_store_buffer(); /* the launch is over: every store is visible after it */
             });
     for (auto &th : threads)
         th.join();

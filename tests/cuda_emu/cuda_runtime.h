@@ -1,7 +1,7 @@
 /*
  * cuda_runtime.h (emulation) — what device code needs, for compiling lrb's .cu files as host C++ in the
  * CUDA emulation test: the qualifiers as nothing, threadIdx/blockIdx per emulated thread, barriers,
- * fences, atomics, the cache-hinted loads and stores as relaxed atomics, the rounding intrinsics as plain
+ * fences, atomics, the cache-hinted loads and stores in a weak memory (below), the rounding intrinsics as plain
  * float arithmetic, float4. LRB_EMU_SLOTS blocks of a launch run at once, each on blockDim.x host threads
  * (see cuda_emu.cc); shared memory is declared with LRB_SHARED (launch.cuh), one copy per slot.
  */
@@ -43,14 +43,9 @@ inline int __ffs(int x)
 {
     return __builtin_ffs(x);
 }
-/* Under ThreadSanitizer, which does not model fences, none: the emulation's flag traffic is acquire (the
- * polling load) and sequentially consistent (atomicExch), which orders the look-back's values by itself. */
-inline void __threadfence()
-{
-#ifndef __SANITIZE_THREAD__
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-#endif
-}
+/* Ends this thread's window of weak memory (see __stcg below): its store buffer becomes visible, and its loads
+ * after a polled flag read current values again. */
+void __threadfence();
 inline int atomicAdd(int *p, int v)
 {
     return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
@@ -67,18 +62,25 @@ inline float4 make_float4(float x, float y, float z, float w)
 {
     return {x, y, z, w};
 }
-/* The cache-hinted loads and stores that carry the look-back's values between blocks: relaxed atomics, as
- * coherent as ld.cg/st.cg at L2 and visible to ThreadSanitizer as the intended inter-block traffic (their
- * order comes from the flags: the fences around them, as on a GPU, and their acquire and seq_cst accesses). */
-template <class T> inline T __ldcg(const T *p)
+/* The cache-hinted loads and stores that carry the look-back's values between blocks, under a weak memory
+ * model as strict as the PTX model lets a GPU be, so that a missing fence fails the check here rather than
+ * now and then on a GPU (the host's own memory model would order them through the flags' atomics alone):
+ * - a thread's __stcg waits in its own store buffer (its own __ldcg reads it there) until the thread runs
+ *   __threadfence or its launch ends: a flag set before the values' writers fenced lets a reader find the
+ *   values the words held before;
+ * - a thread's __ldcg after it polled a flag (LRB_LOAD_FLAG) and before its next __threadfence returns what
+ *   the word held before its latest store: a load not fenced after the flag may have been served before it.
+ * The stores and loads themselves are relaxed atomics, as coherent as ld.cg/st.cg at L2 and visible to
+ * ThreadSanitizer as the intended inter-block traffic. */
+float lrb_emu_ldcg(const float *p);
+void lrb_emu_stcg(float *p, float v);
+inline float __ldcg(const float *p)
 {
-    T v;
-    __atomic_load(p, &v, __ATOMIC_RELAXED);
-    return v;
+    return lrb_emu_ldcg(p);
 }
-template <class T> inline void __stcg(T *p, T v)
+inline void __stcg(float *p, float v)
 {
-    __atomic_store(p, &v, __ATOMIC_RELAXED);
+    lrb_emu_stcg(p, v);
 }
 inline float4 __ldcg(const float4 *p)
 {
@@ -91,11 +93,9 @@ inline void __stcg(float4 *p, float4 v)
     __stcg(&p->z, v.z);
     __stcg(&p->w, v.w);
 }
-/* A look-back flag polled by another block (lookback.cuh's LRB_LOAD_FLAG; a volatile load on a GPU). */
-inline int lrb_emu_load_flag(const int *p)
-{
-    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
+/* A look-back flag polled by another block (lookback.cuh's LRB_LOAD_FLAG; a volatile load on a GPU): an
+ * acquire load, which opens this thread's window of stale __ldcg until its next __threadfence. */
+int lrb_emu_load_flag(const int *p);
 inline float __fmul_rn(float a, float b)
 {
     return a * b;
