@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config check libsubunit-dev
       libbenchmark-dev libbenchmark-tools
       python3-numpy python3-scipy python3-matplotlib
-      clang libclang-rt-14-dev valgrind)
+      clang libclang-rt-14-dev clang-format-14 valgrind)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

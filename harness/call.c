@@ -170,7 +170,10 @@ int64_t lrb_spec_count(const lrb_tensor_spec *s)
     return n;
 }
 
-int lrb_spec_time_axis(const lrb_tensor_spec *s) { return s->ndim == 4 ? 3 : 1; }
+int lrb_spec_time_axis(const lrb_tensor_spec *s)
+{
+    return s->ndim == 4 ? 3 : 1;
+}
 
 void lrb_call_init(lrb_call *call, const lrb_cfg *cfg)
 {

@@ -26,10 +26,22 @@ void lrb_nvtx_push(const char *name)
     nvtxDomainRangePushEx(domain(), &a);
 }
 
-void lrb_nvtx_pop(void) { nvtxDomainRangePop(domain()); }
-int lrb_nvtx_enabled(void) { return 1; }
+void lrb_nvtx_pop(void)
+{
+    nvtxDomainRangePop(domain());
+}
+int lrb_nvtx_enabled(void)
+{
+    return 1;
+}
 #else
-void lrb_nvtx_push(const char *name) { (void)name; }
+void lrb_nvtx_push(const char *name)
+{
+    (void)name;
+}
 void lrb_nvtx_pop(void) {}
-int lrb_nvtx_enabled(void) { return 0; }
+int lrb_nvtx_enabled(void)
+{
+    return 0;
+}
 #endif

@@ -18,7 +18,10 @@ static int ends_with(const char *s, const char *suffix)
 }
 
 /* ν from the LRU ring initialisation: r² ∈ [0.81, 0.998), ν = −½ ln r². */
-static double ring_nu(double u) { return -0.5 * log(u * (0.998001 - 0.81) + 0.81); }
+static double ring_nu(double u)
+{
+    return -0.5 * log(u * (0.998001 - 0.81) + 0.81);
+}
 
 /* Fills one parameter tensor of n floats, `rows` × `cols` viewed as its last two axes. */
 static void fill_param(const lrb_tensor_spec *s, float *p, uint64_t stream)
