@@ -62,9 +62,10 @@ inline float4 make_float4(float x, float y, float z, float w)
 {
     return {x, y, z, w};
 }
-/* The cache-hinted loads and stores that carry the look-back's values between blocks, under a weak memory
- * model as strict as the PTX model lets a GPU be, so that a missing fence fails the check here rather than
- * now and then on a GPU (the host's own memory model would order them through the flags' atomics alone):
+/* The cache-hinted loads and stores that carry the look-back's values between blocks, in a weak memory with
+ * two of the reorderings that the PTX memory model allows a GPU without fences, so that a missing fence fails
+ * the check here rather than now and then on a GPU (the host's own memory model would order the values
+ * through the flags' atomics alone):
  * - a thread's __stcg waits in its own store buffer (its own __ldcg reads it there) until the thread runs
  *   __threadfence or its launch ends: a flag set before the values' writers fenced lets a reader find the
  *   values the words held before;
