@@ -45,6 +45,11 @@ uint64_t initial_value(int ch)
 {
     return 77 + (uint64_t)ch;
 }
+/* a state stepped through tile `tile` itself (the side's `through`) */
+uint64_t through_tile(uint64_t c, int64_t tile)
+{
+    return hash_step(c, 1000 + (uint64_t)tile);
+}
 /* what an aggregate or prefix not yet stored holds */
 constexpr uint64_t UNSTORED = 0xbadbadbadull;
 
@@ -68,7 +73,7 @@ struct hash_side {
     uint64_t load_agg(int64_t q) const { return w->agg[q][ch]; }
     uint64_t load_pre(int64_t q) const { return w->pre[q][ch]; }
     uint64_t step(uint64_t c, uint64_t a) const { return hash_step(c, a); }
-    uint64_t through(uint64_t c) const { return hash_step(c, 1000 + (uint64_t)tile); }
+    uint64_t through(uint64_t c) const { return through_tile(c, tile); }
     void put_pre(int64_t q, uint64_t c) const
     {
         w->pre[q][ch] = c;
@@ -166,7 +171,7 @@ int run_case(const lb_case &c)
         uint64_t e = c.expect_prefix < 0 ? initial_value(ch) : pre_value(c.expect_prefix, ch);
         for (int64_t m = c.expect_prefix < 0 ? c.tile : c.expect_prefix + c.G; m < c.tile; m += c.G)
             e = hash_step(e, agg_value(m, ch));
-        carry_ok = carry_ok && before[ch] == e && after[ch] == hash_step(e, 1000 + (uint64_t)c.tile);
+        carry_ok = carry_ok && before[ch] == e && after[ch] == through_tile(e, c.tile);
     }
     expect(carry_ok, "the carry is not the expected prefix stepped through the aggregates after it, in order");
     expect(w.flags[c.tile] == (c.has_next ? ST_PREFIX : ST_NONE),
