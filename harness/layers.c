@@ -57,6 +57,8 @@ static void state(spec_list *l, const char *name, int64_t B, int64_t W, float em
 
 static const char *const decay_choices[] = {"const", "data", NULL};
 static const char *const rnn_choices[] = {"lru", "slru", "brwkv", NULL};
+/* a flag is the enumeration 0|1, so that complex=2 or bias=0.5 is an error rather than "on" */
+static const char *const flag_choices[] = {"0", "1", NULL};
 
 #define KEY_B                                                                                                          \
     {                                                                                                                  \
@@ -76,7 +78,7 @@ static const char *const rnn_choices[] = {"lru", "slru", "brwkv", NULL};
     }
 #define KEY_FLAG(n, d, h)                                                                                              \
     {                                                                                                                  \
-        n, d, 1, 0, NULL, h                                                                                            \
+        n, d, 1, 0, flag_choices, h                                                                                    \
     }
 
 /* ---- scan --------------------------------------------------------------------------------------- */

@@ -54,7 +54,9 @@ expect2 run-no-layer '--layer is required' "$lrb" run --params "$p" --input "$tm
 expect2 unknown-layer "--layer nosuch" "$lrb" run --layer nosuch --params "$p" --input "$tmp/x.npy" --output "$tmp/y.npy"
 expect2 unknown-variant "not a variant of layer linear" "${run[@]}" --variant lru.ref.seq --input "$tmp/x.npy"
 expect2 unknown-key "unknown config key 'frob'" "${run[@]}" --config frob=1 --input "$tmp/x.npy"
-expect2 bad-value "expected a finite number" "${run[@]}" --config bias=yes --input "$tmp/x.npy"
+expect2 bad-value "expected a finite number" "${run[@]}" --config in=yes --input "$tmp/x.npy"
+expect2 bad-flag "bias=yes: expected one of 0|1" "${run[@]}" --config bias=yes --input "$tmp/x.npy"
+expect2 flag-not-0-or-1 "complex=2: expected one of 0|1" "$lrb" complexity --layer scan --config complex=2
 expect2 no-params-dir "--params" "$lrb" run --layer linear --params "$tmp/nope" --input "$tmp/x.npy" --output "$tmp/y.npy"
 mkdir -p "$tmp/empty"
 expect2 missing-param "weight.npy" "$lrb" run --layer linear --params "$tmp/empty" --input "$tmp/x.npy" --output "$tmp/y.npy"
