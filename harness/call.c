@@ -87,8 +87,12 @@ int lrb_cfg_set(lrb_cfg *cfg, const char *key, const char *value, char *err, siz
         snprintf(err, errlen, "config %s=%s: expected a finite number", key, value);
         return -1;
     }
-    if (ks->is_int && (v != floor(v) || fabs(v) > 9.0e15)) {
+    if (ks->is_int && v != floor(v)) {
         snprintf(err, errlen, "config %s=%s: expected an integer", key, value);
+        return -1;
+    }
+    if (ks->is_int && fabs(v) > 9.0e15) { /* beyond 2^53 a double no longer holds every integer */
+        snprintf(err, errlen, "config %s=%s: expected an integer of at most 9e15", key, value);
         return -1;
     }
     cfg->v[i] = v;

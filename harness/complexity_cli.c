@@ -79,7 +79,8 @@ static int parse_list(const char *s, int64_t *out, int max)
     return n;
 }
 
-static void print_one(const lrb_cfg *cfg, int json)
+/* Prints one configuration; 2 (after a one-line error) when a count does not fit int64. */
+static int print_one(const lrb_cfg *cfg, int json)
 {
     lrb_cx_shape sh;
     lrb_cx_result r;
@@ -88,14 +89,14 @@ static void print_one(const lrb_cfg *cfg, int json)
     lrb_cfg_format(cfg, cfgs, sizeof cfgs);
     if (lrb_cx_compute(&sh, &r)) {
         fprintf(stderr, "lrb: complexity: %s (%s)\n", r.error, cfgs);
-        return;
+        return 2;
     }
     if (json) {
         printf("{\"layer\": \"%s\", \"config\": \"%s\", \"params\": %lld, \"macs_dense\": %lld, \"macs_total\": %lld, "
                "\"transcendentals\": %lld, \"bytes_min\": %lld, \"state_floats\": %lld}\n",
                cfg->layer->name, cfgs, (long long)r.params, (long long)r.macs_dense, (long long)r.macs_total,
                (long long)r.transcendentals, (long long)r.bytes_min, (long long)r.state_floats);
-        return;
+        return 0;
     }
     printf("%s (%s)\n", cfg->layer->name, cfgs);
     lrb_cx_print_tree(stdout, &r);
@@ -103,9 +104,11 @@ static void print_one(const lrb_cfg *cfg, int json)
     printf("params %s, macs_dense %lld, macs_total %lld, transcendentals %lld, bytes_min %lld, state floats %lld\n\n",
            lrb_cx_fmt_thousands(r.params, t, sizeof t), (long long)r.macs_dense, (long long)r.macs_total,
            (long long)r.transcendentals, (long long)r.bytes_min, (long long)r.state_floats);
+    return 0;
 }
 
-static void print_seq_lens(const lrb_cfg *base, const int64_t *lens, int n, int json)
+/* One row per length; stops at the first length that is not a valid L or whose counts do not fit (2). */
+static int print_seq_lens(const lrb_cfg *base, const int64_t *lens, int n, int json)
 {
     char cfgs[256];
     lrb_cfg_format(base, cfgs, sizeof cfgs);
@@ -116,17 +119,19 @@ static void print_seq_lens(const lrb_cfg *base, const int64_t *lens, int n, int 
         lrb_cfg c = *base;
         char num[32], err[256];
         snprintf(num, sizeof num, "%lld", (long long)lens[i]);
-        lrb_cfg_set(&c, "L", num, err, sizeof err);
+        if (lrb_cfg_set(&c, "L", num, err, sizeof err))
+            return err2("--seq-lens: ", err);
         if (json) {
-            print_one(&c, 1);
+            if (print_one(&c, 1))
+                return 2;
             continue;
         }
         lrb_cx_shape sh;
         lrb_cx_result r;
         lrb_cx_shape_from_cfg(&c, &sh);
         if (lrb_cx_compute(&sh, &r)) {
-            fprintf(stderr, "lrb: complexity: %s\n", r.error);
-            continue;
+            fprintf(stderr, "lrb: complexity: %s (L=%lld)\n", r.error, (long long)lens[i]);
+            return 2;
         }
         printf("%8lld %14lld %16lld %16lld %16lld %16lld %12lld\n", (long long)lens[i], (long long)r.params,
                (long long)r.macs_dense, (long long)r.macs_total, (long long)r.transcendentals, (long long)r.bytes_min,
@@ -134,6 +139,7 @@ static void print_seq_lens(const lrb_cfg *base, const int64_t *lens, int n, int 
     }
     if (!json)
         printf("\n");
+    return 0;
 }
 
 int lrb_cmd_complexity(int argc, char **argv)
@@ -185,7 +191,8 @@ int lrb_cmd_complexity(int argc, char **argv)
         for (int k = 0; k < 4; k++) {
             char num[32];
             snprintf(num, sizeof num, "%lld", (long long)v[k]);
-            lrb_cfg_set(&cfg, keys[k], num, err, sizeof err);
+            if (lrb_cfg_set(&cfg, keys[k], num, err, sizeof err))
+                return err2("--wrapper: ", err);
         }
     }
     int rnn_set = 0;
@@ -215,10 +222,8 @@ int lrb_cmd_complexity(int argc, char **argv)
             static const char *const rnns[] = {"lru", "slru", "brwkv"};
             lrb_cfg_set(&c, "rnn", rnns[r], err, sizeof err);
         }
-        if (nlens)
-            print_seq_lens(&c, lens, nlens, json);
-        else
-            print_one(&c, json);
+        if (nlens ? print_seq_lens(&c, lens, nlens, json) : print_one(&c, json))
+            return 2;
     }
     return 0;
 }

@@ -96,6 +96,13 @@ expect2 check-unknown-variant "--variant nosuch" "$lrb" check --variant nosuch
 expect2 complexity-unknown-layer "nosuch" "$lrb" complexity --layer nosuch
 expect2 complexity-bad-key "unknown config key" "$lrb" complexity --layer lru --config frob=2
 expect2 complexity-bad-wrapper "--wrapper" "$lrb" complexity --wrapper 1,64,64
+# counts past int64, and lengths past what a config holds, are errors, not a printout of the default L
+expect2 complexity-overflow "overflows int64" "$lrb" complexity --layer scan --config B=1e9 --config L=1e9 --config D=1e9
+expect2 complexity-wrapper-overflow "overflows int64" "$lrb" complexity --wrapper 100000,100000,100000,100000
+expect2 complexity-seq-lens-huge "L=99999999999999999: expected an integer of at most 9e15" \
+    "$lrb" complexity --layer scan --seq-lens 16,99999999999999999
+expect2 complexity-seq-lens-overflow "overflows int64 for this shape (L=1000000000000000)" \
+    "$lrb" complexity --layer scan --config D=100000 --seq-lens 16,1000000000000000
 # the simd backend's run-time choices
 expect2 isa-unknown "unknown ISA" "$lrb" check --isa sse9 --layer scan
 expect2 threads-zero "--threads 0" "$lrb" check --threads 0 --layer scan
