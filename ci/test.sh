@@ -50,22 +50,23 @@ build_and_test asan -E 'golden\.(regenerate|tier2_.*)|gate\.callgrind|bench\.cud
 # elements (K <= 2 tiles per row; 172 rows, about 8 minutes here), and the chunked kernels on the shapes of
 # 4098 to 24000 elements, where rows of 3 to 10 tiles walk past aggregates and retire predecessors that are
 # not the row's first tile (26 rows, about a minute). Under TSan a launch costs about a second, and every
-# warp shuffle of the chunked kernels is two warp barriers.
-tsan_run() { # NAME ARGS...: one lrb_cuda_emu run under TSan, counted as one test
-    local name=$1; shift
-    if TSAN_OPTIONS="halt_on_error=1 exitcode=66" build/tsan/tests/lrb_cuda_emu --kernels-only "$@" \
-            > "build/tsan.$name.log" 2>&1; then
-        echo "  $name: $(grep -c ' PASS$' "build/tsan.$name.log") rows, $(tail -n 1 "build/tsan.$name.log")"
+# warp shuffle of the chunked kernels is two warp barriers. Then the look-back protocol's hand-laid cases
+# (lrb_lookback_protocol: one emulated warp walking back while host threads publish late flags; 12 cases, 1 s).
+tsan_run() { # NAME PROGRAM ARGS...: one program of build/tsan/tests under TSan, counted as one test
+    local name=$1 prog=$2; shift 2
+    if TSAN_OPTIONS="halt_on_error=1 exitcode=66" "build/tsan/tests/$prog" "$@" > "build/tsan.$name.log" 2>&1; then
+        echo "  $name: $(tail -n 1 "build/tsan.$name.log")"
         passed=$((passed + 1))
     else
         grep -A 30 -m 1 'WARNING: ThreadSanitizer' "build/tsan.$name.log" || tail -n 40 "build/tsan.$name.log"
         failed=$((failed + 1))
     fi
 }
-echo "=== tsan: the CUDA emulation's kernel checks under ThreadSanitizer"
+echo "=== tsan: the CUDA emulation's kernel checks and the look-back protocol under ThreadSanitizer"
 if cmake --preset tsan > build/tsan.configure.log 2>&1 && cmake --build --preset tsan > build/tsan.build.log 2>&1; then
-    tsan_run small --max-elems 4097
-    tsan_run lookback --algo chunked --min-elems 4098 --max-elems 24000
+    tsan_run small lrb_cuda_emu --kernels-only --max-elems 4097
+    tsan_run lookback lrb_cuda_emu --kernels-only --algo chunked --min-elems 4098 --max-elems 24000
+    tsan_run protocol lrb_lookback_protocol
 else
     tail -n 40 build/tsan.configure.log build/tsan.build.log; failed=$((failed + 1))
 fi

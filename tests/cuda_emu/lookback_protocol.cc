@@ -56,7 +56,7 @@ constexpr uint64_t UNSTORED = 0xbadbadbadull;
 struct workspace {
     int flags[TILES];
     uint64_t agg[TILES][CW], pre[TILES][CW];
-    bool agg_put[TILES], pre_put[TILES];
+    bool agg_put[TILES], pre_put[TILES]; /* set by every lane that stores: atomically, so TSan sees no race */
 };
 
 /* lookback.cuh's side for channel `ch` of tile `tile` */
@@ -68,7 +68,7 @@ struct hash_side {
     void put_agg(int64_t q) const
     {
         w->agg[q][ch] = agg_value(q, ch);
-        w->agg_put[q] = true;
+        __atomic_store_n(&w->agg_put[q], true, __ATOMIC_RELAXED);
     }
     uint64_t load_agg(int64_t q) const { return w->agg[q][ch]; }
     uint64_t load_pre(int64_t q) const { return w->pre[q][ch]; }
@@ -77,7 +77,7 @@ struct hash_side {
     void put_pre(int64_t q, uint64_t c) const
     {
         w->pre[q][ch] = c;
-        w->pre_put[q] = true;
+        __atomic_store_n(&w->pre_put[q], true, __ATOMIC_RELAXED);
     }
 };
 
