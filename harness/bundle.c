@@ -16,6 +16,19 @@
 
 #define GUARD_FLOATS 16
 
+/* "(2, 5, 4)", "(4,)" */
+static void shape_str(int ndim, const int64_t *shape, char *buf, size_t len)
+{
+    size_t pos = (size_t)snprintf(buf, len, "(");
+    for (int d = 0; d < ndim && pos < len; d++)
+        pos += (size_t)snprintf(buf + pos, len - pos, "%lld%s", (long long)shape[d],
+                                ndim == 1      ? ","
+                                : d + 1 < ndim ? ", "
+                                               : "");
+    if (pos < len)
+        snprintf(buf + pos, len - pos, ")");
+}
+
 int lrb_bundle_alloc(lrb_bundle *b, const lrb_cfg *cfg, char *err, size_t errlen)
 {
     memset(b, 0, sizeof *b);
@@ -24,6 +37,13 @@ int lrb_bundle_alloc(lrb_bundle *b, const lrb_cfg *cfg, char *err, size_t errlen
     for (int i = 0; i < b->call.n; i++) {
         const lrb_tensor_spec *s = &b->call.spec[i];
         int64_t n = lrb_spec_count(s);
+        if (n < 0) {
+            char shape[96];
+            shape_str(s->ndim, s->shape, shape, sizeof shape);
+            snprintf(err, errlen, "%s: shape %s has more than 2^60 elements", s->name, shape);
+            lrb_bundle_free(b);
+            return -1;
+        }
         b->call.t[i] = lrb_guarded_alloc(n, GUARD_FLOATS);
         if (!b->call.t[i]) {
             snprintf(err, errlen, "out of memory allocating %s (%lld floats)", s->name, (long long)n);
@@ -48,18 +68,6 @@ void lrb_bundle_free(lrb_bundle *b)
     memset(b, 0, sizeof *b);
 }
 
-static void shape_str(int ndim, const int64_t *shape, char *buf, size_t len)
-{
-    size_t pos = (size_t)snprintf(buf, len, "(");
-    for (int d = 0; d < ndim && pos < len; d++)
-        pos += (size_t)snprintf(buf + pos, len - pos, "%lld%s", (long long)shape[d],
-                                ndim == 1      ? ","
-                                : d + 1 < ndim ? ", "
-                                               : "");
-    if (pos < len)
-        snprintf(buf + pos, len - pos, ")");
-}
-
 /* Reads `path` and checks its shape against (ndim, shape). */
 static int read_shaped(const char *path, int ndim, const int64_t *shape, lrb_npy *a, char *err, size_t errlen)
 {
@@ -82,21 +90,27 @@ static int read_shaped(const char *path, int ndim, const int64_t *shape, lrb_npy
     return 0;
 }
 
+/* Converts a float32 or float64 file's data into dst as float32, and frees it. */
+static int copy_f32(const char *path, lrb_npy *a, float *dst, char *err, size_t errlen)
+{
+    float *f = NULL;
+    int rc = lrb_npy_to_f32(a, &f);
+    if (rc)
+        snprintf(err, errlen, "%s: dtype %s, expected float32 or float64", path, lrb_npy_dtype_name(a->dtype));
+    else
+        memcpy(dst, f, (size_t)a->count * sizeof(float));
+    free(f);
+    lrb_npy_free(a);
+    return rc ? -1 : 0;
+}
+
 /* Reads a float32 or float64 file of the given shape into dst as float32. */
 static int load_f32(const char *path, int ndim, const int64_t *shape, float *dst, char *err, size_t errlen)
 {
     lrb_npy a;
-    float *f = NULL;
     if (read_shaped(path, ndim, shape, &a, err, errlen))
         return -1;
-    int rc = lrb_npy_to_f32(&a, &f);
-    if (rc)
-        snprintf(err, errlen, "%s: dtype %s, expected float32 or float64", path, lrb_npy_dtype_name(a.dtype));
-    else
-        memcpy(dst, f, (size_t)a.count * sizeof(float));
-    free(f);
-    lrb_npy_free(&a);
-    return rc ? -1 : 0;
+    return copy_f32(path, &a, dst, err, errlen);
 }
 
 /* Reads an oracle tensor (float64, or float32) of the given shape into a new float64 buffer. */
@@ -155,6 +169,28 @@ int lrb_bundle_load_tensor(lrb_bundle *b, const char *name, const char *path, ch
     }
     const lrb_tensor_spec *s = &b->call.spec[i];
     return load_f32(path, s->ndim, s->shape, b->call.t[i], err, errlen);
+}
+
+int lrb_bundle_load_rows(lrb_bundle *b, const char *name, const char *path, char *err, size_t errlen)
+{
+    const int i = lrb_call_find(&b->call, name);
+    const lrb_tensor_spec *s = &b->call.spec[i];
+    const int64_t rows = s->shape[0] * s->shape[1], width = s->shape[2];
+    lrb_npy a;
+    char msg[256];
+    if (lrb_npy_read(path, &a, msg, sizeof msg)) {
+        snprintf(err, errlen, "%s: %s", path, msg);
+        return -1;
+    }
+    if (a.ndim < 1 || a.shape[a.ndim - 1] != width || a.count != rows * width) {
+        char got[96];
+        shape_str(a.ndim, a.shape, got, sizeof got);
+        snprintf(err, errlen, "%s: shape %s, expected %lld rows of %lld (any leading axes)", path, got, (long long)rows,
+                 (long long)width);
+        lrb_npy_free(&a);
+        return -1;
+    }
+    return copy_f32(path, &a, b->call.t[i], err, errlen);
 }
 
 int lrb_bundle_load_state_in(lrb_bundle *b, const char *dir, const char *prefix, char *err, size_t errlen)

@@ -28,6 +28,9 @@ void lrb_bundle_free(lrb_bundle *b);
 int lrb_bundle_load(lrb_bundle *b, const char *dir, unsigned which, char *err, size_t errlen);
 /* Loads tensor `name` (a PARAM or INPUT) from the file `path`, with its shape checked. */
 int lrb_bundle_load_tensor(lrb_bundle *b, const char *name, const char *path, char *err, size_t errlen);
+/* Loads input `name` of shape (B, L, width) from a file of any shape (..., width) that holds B·L rows: the
+ * rows view of linear and layernorm, whose rows are independent. */
+int lrb_bundle_load_rows(lrb_bundle *b, const char *name, const char *path, char *err, size_t errlen);
 /* Loads initial states from `dir/<prefix><state>.npy` (all states must be present). */
 int lrb_bundle_load_state_in(lrb_bundle *b, const char *dir, const char *prefix, char *err, size_t errlen);
 /* Loads the oracle output `dir/<output>.npy` and final states `dir/state_out.<state>.npy`. */

@@ -99,6 +99,25 @@ int lrb_cfg_set(lrb_cfg *cfg, const char *key, const char *value, char *err, siz
     return 0;
 }
 
+int lrb_cfg_set_kv(lrb_cfg *cfg, const char *kv, char *err, size_t errlen)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq || eq == kv) {
+        snprintf(err, errlen, "--config %s: expected key=value", kv);
+        return -1;
+    }
+    char *key = malloc((size_t)(eq - kv) + 1); /* any length: a long key is reported as unknown, not cut */
+    if (!key) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(key, kv, (size_t)(eq - kv));
+    key[eq - kv] = '\0';
+    int i = lrb_cfg_set(cfg, key, eq + 1, err, errlen) ? -1 : lrb_key_index(cfg->layer, key);
+    free(key);
+    return i;
+}
+
 int lrb_cfg_validate(const lrb_cfg *cfg, char *err, size_t errlen)
 {
     const lrb_layer *layer = cfg->layer;
@@ -170,7 +189,8 @@ int64_t lrb_spec_count(const lrb_tensor_spec *s)
 {
     int64_t n = 1;
     for (int d = 0; d < s->ndim; d++)
-        n *= s->shape[d];
+        if (s->shape[d] < 0 || __builtin_mul_overflow(n, s->shape[d], &n) || n > LRB_MAX_ELEMS)
+            return -1;
     return n;
 }
 

@@ -197,15 +197,10 @@ int lrb_cmd_complexity(int argc, char **argv)
     }
     int rnn_set = 0;
     for (int i = 0; i < nkv; i++) {
-        char buf[128];
-        snprintf(buf, sizeof buf, "%s", kv[i]);
-        char *eq = strchr(buf, '=');
-        if (!eq)
-            return err2("--config expects key=value, got ", kv[i]);
-        *eq = '\0';
-        if (lrb_cfg_set(&cfg, buf, eq + 1, err, sizeof err))
+        int k = lrb_cfg_set_kv(&cfg, kv[i], err, sizeof err);
+        if (k < 0)
             return err2(err, "");
-        rnn_set |= !strcmp(buf, "rnn");
+        rnn_set |= !strcmp(layer->keys[k].name, "rnn");
     }
     if (lrb_cfg_validate(&cfg, err, sizeof err))
         return err2(err, "");

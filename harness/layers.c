@@ -58,7 +58,7 @@ static void state(spec_list *l, const char *name, int64_t B, int64_t W, float em
 static const char *const decay_choices[] = {"const", "data", NULL};
 static const char *const rnn_choices[] = {"lru", "slru", "brwkv", NULL};
 /* a flag is the enumeration 0|1, so that complex=2 or bias=0.5 is an error rather than "on" */
-static const char *const flag_choices[] = {"0", "1", NULL};
+const char *const lrb_flag_choices[] = {"0", "1", NULL};
 
 #define KEY_B                                                                                                          \
     {                                                                                                                  \
@@ -78,7 +78,7 @@ static const char *const flag_choices[] = {"0", "1", NULL};
     }
 #define KEY_FLAG(n, d, h)                                                                                              \
     {                                                                                                                  \
-        n, d, 1, 0, flag_choices, h                                                                                    \
+        n, d, 1, 0, lrb_flag_choices, h                                                                                \
     }
 
 /* ---- scan --------------------------------------------------------------------------------------- */
@@ -112,7 +112,7 @@ static const lrb_layer layer_scan = {
      KEY_FLAG("complex", 0, "complex decay (planar storage)"),
      {"decay", 0, 1, 0, decay_choices, "const: lambda from nu_log/theta_log; data: a_t is an input"},
      KEY_CHUNK},
-    {{"B", "b", 0, 1}, {"L", "b", 1, 1}, {"D", "b", 2, 1}, {NULL, NULL, 0, 0}},
+    {{"B", "b", 0, 1, NULL}, {"L", "b", 1, 1, NULL}, {"D", "b", 2, 2, "complex"}, {NULL, NULL, 0, 0, NULL}},
     scan_tensors,
 };
 
@@ -180,9 +180,9 @@ static int brwkv_tensors(const lrb_cfg *c, lrb_tensor_spec *o)
     KEY_B, KEY_L, KEY_W("H", 64, "hidden size (input and output width)"), KEY_W("U", 64, "recurrent units"),           \
         KEY_FLAG("use_bias", 1, "biases in both Linears"), KEY_CHUNK
 #define BOJONE_INFER                                                                                                   \
-    {"B", "x", 0, 1}, {"L", "x", 1, 1},                                                                                \
+    {"B", "x", 0, 1, NULL}, {"L", "x", 1, 1, NULL},                                                                    \
     {                                                                                                                  \
-        "H", "x", 2, 1                                                                                                 \
+        "H", "x", 2, 1, NULL                                                                                           \
     }
 
 static const lrb_layer layer_slru = {
@@ -191,7 +191,7 @@ static const lrb_layer layer_slru = {
     1,
     6,
     {BOJONE_KEYS},
-    {BOJONE_INFER, {"U", "params_log", 1, 1}, {NULL, NULL, 0, 0}},
+    {BOJONE_INFER, {"U", "params_log", 1, 1, NULL}, {NULL, NULL, 0, 0, NULL}},
     slru_tensors,
 };
 static const lrb_layer layer_lru = {
@@ -200,7 +200,7 @@ static const lrb_layer layer_lru = {
     1,
     7,
     {BOJONE_KEYS, KEY_FLAG("interleaved", 0, "read i_dense rows 2j/2j+1 as re/im (bert4keras order)")},
-    {BOJONE_INFER, {"U", "params_log", 1, 1}, {NULL, NULL, 0, 0}},
+    {BOJONE_INFER, {"U", "params_log", 1, 1, NULL}, {NULL, NULL, 0, 0, NULL}},
     lru_tensors,
 };
 static const lrb_layer layer_brwkv = {
@@ -209,7 +209,7 @@ static const lrb_layer layer_brwkv = {
     1,
     7,
     {BOJONE_KEYS, {"eps_den", 0, 0, 0, NULL, "added to the denominator (1e-6 reproduces the PyTorch port)"}},
-    {BOJONE_INFER, {"U", "nu_log", 0, 1}, {NULL, NULL, 0, 0}},
+    {BOJONE_INFER, {"U", "nu_log", 0, 1, NULL}, {NULL, NULL, 0, 0, NULL}},
     brwkv_tensors,
 };
 
@@ -319,9 +319,9 @@ static int block_tensors(const lrb_cfg *cfg, lrb_tensor_spec *o)
 }
 
 #define RWKV_INFER                                                                                                     \
-    {"B", "x", 0, 1}, {"L", "x", 1, 1}, {"C", "x", 2, 1},                                                              \
+    {"B", "x", 0, 1, NULL}, {"L", "x", 1, 1, NULL}, {"C", "x", 2, 1, NULL},                                            \
     {                                                                                                                  \
-        NULL, NULL, 0, 0                                                                                               \
+        NULL, NULL, 0, 0, NULL                                                                                         \
     }
 
 static const lrb_layer layer_wkv4 = {
@@ -330,7 +330,7 @@ static const lrb_layer layer_wkv4 = {
     1,
     4,
     {KEY_B, KEY_L, KEY_W("C", 64, "channels"), KEY_CHUNK},
-    {{"B", "k", 0, 1}, {"L", "k", 1, 1}, {"C", "k", 2, 1}, {NULL, NULL, 0, 0}},
+    {{"B", "k", 0, 1, NULL}, {"L", "k", 1, 1, NULL}, {"C", "k", 2, 1, NULL}, {NULL, NULL, 0, 0, NULL}},
     wkv4_tensors,
 };
 static const lrb_layer layer_timemix = {
@@ -388,12 +388,12 @@ static const lrb_layer layer_glru = {
     {KEY_B, KEY_L, KEY_W("d_in", 64, "input width"), KEY_W("d_h", 64, "recurrent width"),
      KEY_W("d_model", 64, "output width"), KEY_FLAG("tied", 1, "forget gate f = 1 - i"),
      KEY_FLAG("true_recurrence", 0, "recurrent projection (sequential only)"), KEY_CHUNK},
-    {{"B", "x", 0, 1},
-     {"L", "x", 1, 1},
-     {"d_in", "x", 2, 1},
-     {"d_h", "out_proj.kernel", 0, 1},
-     {"d_model", "out_proj.kernel", 1, 1},
-     {NULL, NULL, 0, 0}},
+    {{"B", "x", 0, 1, NULL},
+     {"L", "x", 1, 1, NULL},
+     {"d_in", "x", 2, 1, NULL},
+     {"d_h", "out_proj.kernel", 0, 1, NULL},
+     {"d_model", "out_proj.kernel", 1, 1, NULL},
+     {NULL, NULL, 0, 0, NULL}},
     glru_tensors,
 };
 
@@ -429,7 +429,11 @@ static const lrb_layer layer_linear = {
     5,
     {KEY_B, KEY_L, KEY_W("in", 64, "input features"), KEY_W("out", 64, "output features"),
      KEY_FLAG("bias", 1, "with bias")},
-    {{"B", "x", 0, 1}, {"L", "x", 1, 1}, {"in", "x", 2, 1}, {"out", "weight", 0, 1}, {NULL, NULL, 0, 0}},
+    {{"B", "x", 0, 1, NULL},
+     {"L", "x", 1, 1, NULL},
+     {"in", "x", 2, 1, NULL},
+     {"out", "weight", 0, 1, NULL},
+     {NULL, NULL, 0, 0, NULL}},
     linear_tensors,
 };
 static const lrb_layer layer_layernorm = {
@@ -438,7 +442,7 @@ static const lrb_layer layer_layernorm = {
     0,
     4,
     {KEY_B, KEY_L, KEY_W("C", 64, "features"), {"eps", 1e-5, 0, 0, NULL, "variance epsilon"}},
-    {{"B", "x", 0, 1}, {"L", "x", 1, 1}, {"C", "x", 2, 1}, {NULL, NULL, 0, 0}},
+    {{"B", "x", 0, 1, NULL}, {"L", "x", 1, 1, NULL}, {"C", "x", 2, 1, NULL}, {NULL, NULL, 0, 0, NULL}},
     layernorm_tensors,
 };
 
@@ -469,7 +473,11 @@ static const lrb_layer layer_wrapper = {
      KEY_W("F", 64, "frequency bins = number of layers"),
      {"rnn", 0, 1, 0, rnn_choices, "inner layer: lru, slru or brwkv"},
      KEY_CHUNK},
-    {{"B", "x", 0, 1}, {"C", "x", 1, 1}, {"F", "x", 2, 1}, {"L", "x", 3, 1}, {NULL, NULL, 0, 0}},
+    {{"B", "x", 0, 1, NULL},
+     {"C", "x", 1, 1, NULL},
+     {"F", "x", 2, 1, NULL},
+     {"L", "x", 3, 1, NULL},
+     {NULL, NULL, 0, 0, NULL}},
     wrapper_tensors,
 };
 

@@ -24,6 +24,7 @@ typedef struct lrb_infer_rule {
     const char *tensor;
     int axis; /* negative counts from the end */
     int div;
+    const char *div_if; /* a flag: divide only when it is 1 (a complex scan's planar width); NULL: always */
 } lrb_infer_rule;
 
 struct lrb_layer {
@@ -47,6 +48,10 @@ int lrb_key_index(const lrb_layer *layer, const char *key);
 void lrb_cfg_defaults(const lrb_layer *layer, lrb_cfg *cfg);
 /* Parses and sets "key=value" (numbers; choices by name). Returns 0, or fills err and returns -1. */
 int lrb_cfg_set(lrb_cfg *cfg, const char *key, const char *value, char *err, size_t errlen);
+/* The same for one "key=value" argument (--config): returns the key's index, or -1 with err filled. */
+int lrb_cfg_set_kv(lrb_cfg *cfg, const char *kv, char *err, size_t errlen);
+/* The choices of a flag key (0|1): keys[i].choices == lrb_flag_choices */
+extern const char *const lrb_flag_choices[];
 /* Checks ranges (B ≥ 1, L ≥ 1, widths ≥ 1, flags 0/1). Returns 0, or fills err and returns -1. */
 int lrb_cfg_validate(const lrb_cfg *cfg, char *err, size_t errlen);
 /* Writes "B=2 L=17 H=48 ..." into buf. */
@@ -56,6 +61,8 @@ const char *lrb_cfg_choice(const lrb_cfg *cfg, const char *key);
 
 /* Builds the tensor specs of cfg into call (call->cfg = cfg, buffers NULL). */
 void lrb_call_init(lrb_call *call, const lrb_cfg *cfg);
+/* The element count, or -1 past LRB_MAX_ELEMS (so that a count's bytes always fit in int64). */
+#define LRB_MAX_ELEMS ((int64_t)1 << 60)
 int64_t lrb_spec_count(const lrb_tensor_spec *s);
 /* The time axis of an input or output: 1 for (B, L, width), 3 for the wrapper's (B, C, F, T). */
 int lrb_spec_time_axis(const lrb_tensor_spec *s);

@@ -214,166 +214,255 @@ static int npy_shape(const char *path, int *ndim, int64_t *shape, char *err, siz
     return 0;
 }
 
-static int cmd_run(int argc, char **argv)
-{
-    const char *layer_name = NULL, *variant_name = NULL, *params = NULL, *output = NULL, *state_in = NULL,
-               *state_out = NULL;
-    const char *in_name[MAX_INPUTS], *in_path[MAX_INPUTS];
+typedef struct run_opts {
+    const char *layer, *variant, *params, *output, *state_in, *state_out;
+    const char *in_arg[MAX_INPUTS]; /* as given: [NAME=]FILE */
     const char *cfg_kv[LRB_MAX_KEYS * 2];
-    int n_in = 0, n_cfg = 0, c;
-    char err[1024];
+    int n_in, n_cfg;
+} run_opts;
+
+static int parse_run(int argc, char **argv, run_opts *o)
+{
+    memset(o, 0, sizeof *o);
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (i + 1 >= argc)
             return usage_error("run: option %s needs a value%s", a, "");
         const char *v = argv[++i];
-        if (!strcmp(a, "--layer"))
-            layer_name = v;
-        else if (!strcmp(a, "--variant"))
-            variant_name = v;
-        else if (!strcmp(a, "--params"))
-            params = v;
-        else if (!strcmp(a, "--output"))
-            output = v;
-        else if (!strcmp(a, "--state-in"))
-            state_in = v;
-        else if (!strcmp(a, "--state-out"))
-            state_out = v;
-        else if ((c = cpu_option("run", a, v)) != 0) {
+        const char **once = !strcmp(a, "--layer")       ? &o->layer
+                            : !strcmp(a, "--variant")   ? &o->variant
+                            : !strcmp(a, "--params")    ? &o->params
+                            : !strcmp(a, "--output")    ? &o->output
+                            : !strcmp(a, "--state-in")  ? &o->state_in
+                            : !strcmp(a, "--state-out") ? &o->state_out
+                                                        : NULL;
+        int c;
+        if (once) {
+            if (*once) /* the last of two would win silently */
+                return usage_error("run: %s given twice%s", a, "");
+            *once = v;
+        } else if ((c = cpu_option("run", a, v)) != 0) {
             if (c == 2)
                 return 2;
         } else if (!strcmp(a, "--config")) {
-            if (n_cfg == (int)(sizeof cfg_kv / sizeof cfg_kv[0]))
+            if (o->n_cfg == (int)(sizeof o->cfg_kv / sizeof o->cfg_kv[0]))
                 return usage_error("run: too many --config options%s%s", "", "");
-            cfg_kv[n_cfg++] = v;
+            o->cfg_kv[o->n_cfg++] = v;
         } else if (!strcmp(a, "--input")) {
-            if (n_in == MAX_INPUTS)
+            if (o->n_in == MAX_INPUTS)
                 return usage_error("run: too many --input options%s%s", "", "");
             const char *eq = strchr(v, '=');
-            in_name[n_in] = eq ? v : NULL;
-            in_path[n_in] = eq ? eq + 1 : v;
-            n_in++;
+            if (!*v || (eq && (eq == v || !eq[1])))
+                return usage_error("run: --input '%s': expected FILE or NAME=FILE%s", v, "");
+            o->in_arg[o->n_in++] = v;
         } else
             return usage_error("run: unknown option %s%s", a, "");
     }
-    if (!layer_name)
+    return 0;
+}
+
+/* Maps the --input arguments onto the layer's inputs: NAME=FILE by name, plain FILEs in the order of the
+ * inputs not named; each input at most once. Returns 0, or 2 after an error. */
+static int map_inputs(const run_opts *o, const lrb_call *probe, const char **names, const char **path_of, int *n)
+{
+    *n = 0;
+    for (int i = 0; i < probe->n; i++)
+        if (probe->spec[i].role == LRB_INPUT && *n < MAX_INPUTS) {
+            path_of[*n] = NULL;
+            names[(*n)++] = probe->spec[i].name;
+        }
+    for (int pass = 0; pass < 2; pass++) /* the named ones first, so that plain ones take the others */
+        for (int i = 0; i < o->n_in; i++) {
+            const char *arg = o->in_arg[i], *eq = strchr(arg, '=');
+            if ((eq != NULL) == pass) /* pass 0: NAME=FILE; pass 1: FILE */
+                continue;
+            int k = 0;
+            if (eq) {
+                while (k < *n && (strncmp(names[k], arg, (size_t)(eq - arg)) || names[k][eq - arg]))
+                    k++;
+                if (k == *n)
+                    return usage_error("run: --input %s: layer has no input of that name", arg, "");
+                if (path_of[k])
+                    return usage_error("run: --input %s: input '%s' given twice", arg, names[k]);
+                path_of[k] = eq + 1;
+            } else {
+                while (k < *n && path_of[k])
+                    k++;
+                if (k == *n)
+                    return usage_error("run: --input %s: layer %s has no input left for it", arg,
+                                       probe->cfg->layer->name);
+                path_of[k] = arg;
+            }
+        }
+    for (int k = 0; k < *n; k++)
+        if (!path_of[k]) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "input '%s' of layer %s was not given (--input %s=FILE)", names[k],
+                     probe->cfg->layer->name, names[k]);
+            return usage_error("run: %s%s", msg, "");
+        }
+    return 0;
+}
+
+/* The parameters of cfg that `other` lacks: how many, and how many of them have a file in dir. */
+static void own_params(const lrb_cfg *cfg, const lrb_cfg *other, const char *dir, int *n, int *present)
+{
+    lrb_call a, b;
+    lrb_call_init(&a, cfg);
+    lrb_call_init(&b, other);
+    *n = *present = 0;
+    for (int i = 0; i < a.n; i++) {
+        if (a.spec[i].role != LRB_PARAM || lrb_call_find(&b, a.spec[i].name) >= 0)
+            continue;
+        char path[1024];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s.npy", dir, a.spec[i].name);
+        ++*n;
+        *present += stat(path, &st) == 0;
+    }
+}
+
+/* A flag that --config left unset takes the value whose own parameters the --params directory holds:
+ * glru's recurrent projection (true_recurrence=1) and forget gate (tied=0), rwkv4_block's LN0 (ln0=1), a
+ * complex scan's θ (complex=1), biases missing altogether (use_bias=0, bias=0). Otherwise a file the
+ * layer would ignore, or one it misses, decides nothing: the first is an error here, the second names
+ * the file when the parameters load. Returns 0, or 2 after an error. */
+static int infer_flags(lrb_cfg *cfg, const int *explicit_key, const char *dir)
+{
+    const lrb_layer *layer = cfg->layer;
+    for (int k = 0; k < layer->nkeys; k++) {
+        if (explicit_key[k] || layer->keys[k].choices != lrb_flag_choices)
+            continue;
+        lrb_cfg alt = *cfg;
+        alt.v[k] = 1.0 - cfg->v[k];
+        int n_cur, has_cur, n_alt, has_alt;
+        own_params(cfg, &alt, dir, &n_cur, &has_cur);
+        own_params(&alt, cfg, dir, &n_alt, &has_alt);
+        const int cur_complete = n_cur > 0 && has_cur == n_cur, alt_complete = n_alt > 0 && has_alt == n_alt;
+        const char *key = layer->keys[k].name;
+        char msg[512];
+        if (cur_complete && alt_complete) {
+            snprintf(msg, sizeof msg, "--params %.300s holds the parameters of both %s=0 and %s=1: set --config %s",
+                     dir, key, key, key);
+            return usage_error("run: %s%s", msg, "");
+        }
+        if (alt_complete || (n_cur > 0 && has_cur == 0 && n_alt == 0))
+            cfg->v[k] = alt.v[k];
+        else if (has_alt > 0 && !cur_complete) {
+            snprintf(msg, sizeof msg, "--params %.300s holds some of the parameters of %s=%d, not all: set --config %s",
+                     dir, key, (int)alt.v[k], key);
+            return usage_error("run: %s%s", msg, "");
+        }
+    }
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    run_opts o;
+    int rc = parse_run(argc, argv, &o);
+    if (rc)
+        return rc;
+    char err[1024];
+    if (!o.layer)
         return usage_error("run: --layer is required (see `lrb list`)%s%s", "", "");
-    const lrb_layer *layer = lrb_layer_find(layer_name);
+    const lrb_layer *layer = lrb_layer_find(o.layer);
     if (!layer)
-        return usage_error("run: --layer %s: unknown layer (see `lrb list`)%s", layer_name, "");
-    const lrb_variant *var = variant_name ? lrb_variant_find(variant_name) : lrb_variant_default(layer_name);
-    if (!var || strcmp(var->layer, layer_name) != 0)
-        return usage_error("run: --variant %s: not a variant of layer %s (see `lrb list`)",
-                           variant_name ? variant_name : "?", layer_name);
+        return usage_error("run: --layer %s: unknown layer (see `lrb list`)%s", o.layer, "");
+    const lrb_variant *var = o.variant ? lrb_variant_find(o.variant) : lrb_variant_default(o.layer);
+    if (!var || strcmp(var->layer, o.layer) != 0)
+        return usage_error("run: --variant %s: not a variant of layer %s (see `lrb list`)", o.variant ? o.variant : "?",
+                           o.layer);
     const char *why = NULL;
     if (!lrb_variant_available(var, &why))
         return usage_error("run: --variant %s: not available on this machine: %s", var->name, why ? why : "?");
-    if (!params || !is_dir(params))
+    if (!o.params || !is_dir(o.params))
         return usage_error("run: --params %s: expected a directory of <name>.npy parameter files%s",
-                           params ? params : "(missing)", "");
-    if (n_in == 0)
+                           o.params ? o.params : "(missing)", "");
+    if (o.n_in == 0)
         return usage_error("run: --input is required%s%s", "", "");
-    if (!output)
+    if (!o.output)
         return usage_error("run: --output is required%s%s", "", "");
-    if (state_in && !is_dir(state_in))
-        return usage_error("run: --state-in %s: expected a directory of <state>.npy files%s", state_in, "");
-    if (state_out && !is_dir(state_out))
-        return usage_error("run: --state-out %s: expected an existing directory%s", state_out, "");
+    if (o.state_in && !is_dir(o.state_in))
+        return usage_error("run: --state-in %s: expected a directory of <state>.npy files%s", o.state_in, "");
+    if (o.state_out && !is_dir(o.state_out))
+        return usage_error("run: --state-out %s: expected an existing directory%s", o.state_out, "");
 
-    /* configuration: defaults, then --config, then widths inferred from the files */
+    /* configuration: defaults, then --config, then flags and widths inferred from the files */
     lrb_cfg cfg;
     lrb_cfg_defaults(layer, &cfg);
     int explicit_key[LRB_MAX_KEYS] = {0};
-    for (int i = 0; i < n_cfg; i++) {
-        char kv[128];
-        snprintf(kv, sizeof kv, "%s", cfg_kv[i]);
-        char *eq = strchr(kv, '=');
-        if (!eq)
-            return usage_error("run: --config %s: expected key=value%s", cfg_kv[i], "");
-        *eq = '\0';
-        if (lrb_cfg_set(&cfg, kv, eq + 1, err, sizeof err))
+    for (int i = 0; i < o.n_cfg; i++) {
+        int k = lrb_cfg_set_kv(&cfg, o.cfg_kv[i], err, sizeof err);
+        if (k < 0)
             return usage_error("run: %s%s", err, "");
-        explicit_key[lrb_key_index(layer, kv)] = 1;
+        if (explicit_key[k])
+            return usage_error("run: --config %s: key %s given twice", o.cfg_kv[i], layer->keys[k].name);
+        explicit_key[k] = 1;
     }
+    if ((rc = infer_flags(&cfg, explicit_key, o.params)) != 0)
+        return rc;
 
-    /* map --input files onto the layer's input names (in order, or NAME=FILE) */
     lrb_call probe;
     lrb_call_init(&probe, &cfg);
-    const char *input_names[MAX_INPUTS];
-    int n_layer_inputs = 0;
+    int has_state = 0;
     for (int i = 0; i < probe.n; i++)
-        if (probe.spec[i].role == LRB_INPUT && n_layer_inputs < MAX_INPUTS)
-            input_names[n_layer_inputs++] = probe.spec[i].name;
-    const char *path_of[MAX_INPUTS] = {0};
-    for (int i = 0; i < n_in; i++) {
-        if (in_name[i]) {
-            char nm[LRB_NAME_MAX];
-            size_t len = (size_t)(in_path[i] - 1 - in_name[i]);
-            snprintf(nm, sizeof nm, "%.*s", (int)len, in_name[i]);
-            int found = -1;
-            for (int k = 0; k < n_layer_inputs; k++)
-                if (!strcmp(input_names[k], nm))
-                    found = k;
-            if (found < 0)
-                return usage_error("run: --input %s: layer has no input of that name", in_name[i], "");
-            path_of[found] = in_path[i];
-        } else if (i < n_layer_inputs) {
-            path_of[i] = in_path[i];
-        } else {
-            return usage_error("run: --input %s: layer %s has fewer inputs", in_path[i], layer_name);
-        }
-    }
+        has_state |= probe.spec[i].role == LRB_STATE;
+    if (!has_state && (o.state_in || o.state_out))
+        return usage_error("run: %s: layer %s has no state", o.state_in ? "--state-in" : "--state-out", o.layer);
+    const char *input_names[MAX_INPUTS], *path_of[MAX_INPUTS];
+    int n_inputs;
+    if ((rc = map_inputs(&o, &probe, input_names, path_of, &n_inputs)) != 0)
+        return rc;
 
-    /* linear and layernorm take any leading axes as rows: view the input as (1, rows, width) */
-    int lead_ndim = 0;
+    /* linear and layernorm take any leading axes as rows: such an input is viewed as (1, rows, width) */
+    int rows_view = 0, lead_ndim = 0;
     int64_t lead_shape[LRB_MAX_NDIM];
-    int rows_layer = !strcmp(layer_name, "linear") || !strcmp(layer_name, "layernorm");
-
+    if (!strcmp(o.layer, "linear") || !strcmp(o.layer, "layernorm")) {
+        int ndim;
+        if (npy_shape(path_of[0], &ndim, lead_shape, err, sizeof err))
+            return usage_error("run: %s%s", err, "");
+        rows_view = ndim >= 1 && ndim != 3;
+        lead_ndim = ndim - 1;
+    }
     for (const lrb_infer_rule *r = layer->infer; r->key; r++) {
-        int ki = lrb_key_index(layer, r->key);
-        if (explicit_key[ki])
+        if (explicit_key[lrb_key_index(layer, r->key)])
             continue;
         char path[1024];
-        int is_input = 0;
-        for (int k = 0; k < n_layer_inputs; k++)
-            if (!strcmp(input_names[k], r->tensor)) {
-                is_input = 1;
-                if (!path_of[k])
-                    return usage_error("run: input '%s' of layer %s was not given (--input %s=FILE)", r->tensor,
-                                       layer_name);
-                snprintf(path, sizeof path, "%s", path_of[k]);
-            }
-        if (!is_input)
-            snprintf(path, sizeof path, "%s/%s.npy", params, r->tensor);
+        int input = -1;
+        for (int k = 0; k < n_inputs; k++)
+            if (!strcmp(input_names[k], r->tensor))
+                input = k;
+        if (input >= 0)
+            snprintf(path, sizeof path, "%s", path_of[input]);
+        else
+            snprintf(path, sizeof path, "%s/%s.npy", o.params, r->tensor);
         int ndim;
         int64_t shape[LRB_MAX_NDIM];
         if (npy_shape(path, &ndim, shape, err, sizeof err))
             return usage_error("run: %s%s", err, "");
-        if (rows_layer && is_input && ndim != 3) {
-            if (ndim < 1)
-                return usage_error("run: %s: expected an array with at least 1 axis (..., %s)", path, r->key);
-            lead_ndim = ndim - 1;
+        if (rows_view && input == 0) {
             int64_t rows = 1;
-            for (int d = 0; d < ndim - 1; d++) {
-                lead_shape[d] = shape[d];
+            for (int d = 0; d < ndim - 1; d++)
                 rows *= shape[d];
-            }
-            int64_t view[3] = {1, rows, shape[ndim - 1]};
+            if (rows < 1)
+                return usage_error("run: %s: no rows (an axis before the last is 0)%s", path, "");
+            const int64_t view[3] = {1, rows, shape[ndim - 1]};
             ndim = 3;
             memcpy(shape, view, sizeof view);
         }
-        int axis = r->axis < 0 ? ndim + r->axis : r->axis;
-        if (axis < 0 || axis >= ndim)
-            return usage_error("run: %s: has %s axes, fewer than the layer expects", path,
-                               ndim == 0   ? "0"
-                               : ndim == 1 ? "1"
-                               : ndim == 2 ? "2"
-                                           : "too few");
-        int64_t val = shape[axis] / r->div;
-        if (val < 1) {
-            char msg[256];
-            snprintf(msg, sizeof msg, "axis %d (%s) is %lld, expected >= 1", axis, r->key, (long long)shape[axis]);
-            return usage_error("run: %s: %s", path, msg);
+        const int axis = r->axis < 0 ? ndim + r->axis : r->axis;
+        if (axis < 0 || axis >= ndim) {
+            snprintf(err, sizeof err, "%.900s: %d axes, expected at least %d (%s is axis %d)", path, ndim,
+                     r->axis < 0 ? -r->axis : r->axis + 1, r->key, r->axis);
+            return usage_error("run: %s%s", err, "");
+        }
+        const int div = r->div_if && !lrb_cfg_int(&cfg, r->div_if) ? 1 : r->div;
+        const int64_t val = shape[axis] / div;
+        if (val < 1 || shape[axis] % div) {
+            snprintf(err, sizeof err, "%.900s: axis %d (%s) is %lld, expected %s", path, axis, r->key,
+                     (long long)shape[axis], div == 1 ? "at least 1" : "a positive even number (re, im planes)");
+            return usage_error("run: %s%s", err, "");
         }
         char num[32];
         snprintf(num, sizeof num, "%lld", (long long)val);
@@ -388,60 +477,34 @@ static int cmd_run(int argc, char **argv)
     lrb_bundle b;
     if (lrb_bundle_alloc(&b, &cfg, err, sizeof err))
         return usage_error("run: %s%s", err, "");
-    int rc = 2;
-    if (lrb_bundle_load(&b, params, 1u << LRB_PARAM, err, sizeof err))
+    rc = 2;
+    if (lrb_bundle_load(&b, o.params, 1u << LRB_PARAM, err, sizeof err))
         goto done;
-    for (int k = 0; k < n_layer_inputs; k++) {
-        if (!path_of[k]) {
-            snprintf(err, sizeof err, "input '%s' of layer %s was not given (--input %s=FILE)", input_names[k],
-                     layer_name, input_names[k]);
+    for (int k = 0; k < n_inputs; k++)
+        if (rows_view && k == 0 ? lrb_bundle_load_rows(&b, input_names[k], path_of[k], err, sizeof err)
+                                : lrb_bundle_load_tensor(&b, input_names[k], path_of[k], err, sizeof err))
             goto done;
-        }
-        if (lead_ndim && k == 0) {
-            /* rows view: load with the file's own shape, already checked to hold rows × width */
-            lrb_npy a;
-            char msg[256];
-            float *f = NULL;
-            if (lrb_npy_read(path_of[k], &a, msg, sizeof msg)) {
-                snprintf(err, sizeof err, "%s: %s", path_of[k], msg);
-                goto done;
-            }
-            int conv = lrb_npy_to_f32(&a, &f);
-            if (conv == 0)
-                memcpy(lrb_call_get(&b.call, input_names[k]), f, (size_t)a.count * sizeof(float));
-            free(f);
-            lrb_npy_free(&a);
-            if (conv) {
-                snprintf(err, sizeof err, "%s: dtype must be float32 or float64", path_of[k]);
-                goto done;
-            }
-        } else if (lrb_bundle_load_tensor(&b, input_names[k], path_of[k], err, sizeof err)) {
-            goto done;
-        }
-    }
-    if (state_in && lrb_bundle_load_state_in(&b, state_in, "", err, sizeof err))
+    if (o.state_in && lrb_bundle_load_state_in(&b, o.state_in, "", err, sizeof err))
         goto done;
     if (lrb_bundle_run(&b, var, err, sizeof err)) {
         rc = 1;
         goto done;
     }
-    if (lead_ndim) {
-        /* write the output with the input's leading axes */
-        int iy = lrb_call_find(&b.call, "y");
-        int64_t shape[LRB_MAX_NDIM];
-        memcpy(shape, lead_shape, sizeof shape);
-        shape[lead_ndim] = b.call.spec[iy].shape[2];
+    if (rows_view) {
+        /* the output with the input's leading axes */
+        const int iy = lrb_call_find(&b.call, "y");
+        lead_shape[lead_ndim] = b.call.spec[iy].shape[2];
         char msg[256];
-        if (lrb_npy_write_f32(output, lead_ndim + 1, shape, b.call.t[iy], msg, sizeof msg)) {
-            snprintf(err, sizeof err, "%s: %s", output, msg);
+        if (lrb_npy_write_f32(o.output, lead_ndim + 1, lead_shape, b.call.t[iy], msg, sizeof msg)) {
+            snprintf(err, sizeof err, "%s: %s", o.output, msg);
             goto done;
         }
-    } else if (lrb_bundle_save(&b, output, state_out, err, sizeof err)) {
+    } else if (lrb_bundle_save(&b, o.output, o.state_out, err, sizeof err)) {
         goto done;
     }
     char cfgs[256];
     lrb_cfg_format(&cfg, cfgs, sizeof cfgs);
-    fprintf(stderr, "lrb run: %s (%s) -> %s\n", var->name, cfgs, output);
+    fprintf(stderr, "lrb run: %s (%s) -> %s\n", var->name, cfgs, o.output);
     rc = 0;
 done:
     if (rc)

@@ -90,6 +90,34 @@ expect2 L-zero "L0.npy" "${wkv[@]}" --input "k=$tmp/L0.npy" --input "v=$tmp/L0.n
 expect2 B-zero "B0.npy" "${wkv[@]}" --input "k=$tmp/B0.npy" --input "v=$tmp/B0.npy"
 expect2 wrong-rank "rank2.npy" "${wkv[@]}" --input "k=$tmp/rank2.npy" --input "v=$tmp/rank2.npy"
 expect2 missing-input "input 'v'" "${wkv[@]}" --input "k=$tmp/k.npy"
+expect2 missing-first-input "input 'k' of layer wkv4 was not given (--input k=FILE)" "${wkv[@]}" --input "v=$tmp/k.npy"
+expect2 input-twice "input 'k' given twice" "${wkv[@]}" --input "k=$tmp/k.npy" --input "k=$tmp/L0.npy" --input "v=$tmp/k.npy"
+expect2 input-left-over "has no input left" "${wkv[@]}" --input "$tmp/k.npy" --input "$tmp/k.npy" --input "$tmp/k.npy"
+expect2 input-empty-path "--input 'k=': expected FILE or NAME=FILE" "${wkv[@]}" --input "k=" --input "v=$tmp/k.npy"
+expect2 option-twice "--output given twice" "${run[@]}" --output "$tmp/y2.npy" --input "$tmp/x.npy"
+expect2 config-twice "key L given twice" "${run[@]}" --config L=5 --config L=6 --input "$tmp/x.npy"
+expect2 long-config-key "unknown config key 'eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee'" \
+    "${run[@]}" --config "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee=1" --input "$tmp/x.npy"
+expect2 state-in-stateless "--state-in: layer linear has no state" "${run[@]}" --state-in "$tmp/empty" --input "$tmp/x.npy"
+expect2 state-out-stateless "--state-out: layer linear has no state" "${run[@]}" --state-out "$tmp/empty" --input "$tmp/x.npy"
+# shapes past int64, from --config before any file is read
+expect2 config-overflow "more than 2^60 elements" "${wkv[@]}" --config L=3e9 --config B=3e9 --input "k=$tmp/k.npy" --input "v=$tmp/k.npy"
+expect2 config-wraps-to-zero "more than 2^60 elements" "${wkv[@]}" --config L=4294967296 --config B=4294967296 --input "k=$tmp/k.npy" --input "v=$tmp/k.npy"
+# the rows view of linear: an explicit width or length that disagrees with the file is an error, not an overrun
+mknpy "$tmp/x2d.npy" '<f4' False '(100, 4)' 1600
+expect2 rows-vs-config-L "x2d.npy: shape (100, 4), expected 1 rows of 4" "${run[@]}" --config L=1 --input "$tmp/x2d.npy"
+expect2 rows-vs-config-B "x2d.npy: shape (100, 4), expected 200 rows of 4" "${run[@]}" --config B=2 --input "$tmp/x2d.npy"
+mknpy "$tmp/x0rows.npy" '<f4' False '(0, 4)' 0
+expect2 rows-none "x0rows.npy: no rows" "${run[@]}" --input "$tmp/x0rows.npy"
+# flags follow the parameter files; a directory holding part of a flag's parameters is an error
+mkdir -p "$tmp/scan_half"; mknpy "$tmp/scan_half/nu_log.npy" '<f4' False '(4,)' 16
+mknpy "$tmp/b_odd.npy" '<f4' False '(2, 5, 3)' 120
+mkdir -p "$tmp/scan_cplx"; cp "$tmp/scan_half/nu_log.npy" "$tmp/scan_cplx/"; cp "$tmp/scan_half/nu_log.npy" "$tmp/scan_cplx/theta_log.npy"
+expect2 complex-odd-width "b_odd.npy: axis 2 (D) is 3, expected a positive even number" \
+    "$lrb" run --layer scan --params "$tmp/scan_cplx" --input "b=$tmp/b_odd.npy" --output "$tmp/y.npy"
+mkdir -p "$tmp/blk"; mknpy "$tmp/blk/ln0.weight.npy" '<f4' False '(4,)' 16
+expect2 flag-params-partial "holds some of the parameters of ln0=1, not all: set --config ln0" \
+    "$lrb" run --layer rwkv4_block --params "$tmp/blk" --input "$tmp/x.npy" --output "$tmp/y.npy"
 expect2 config-L0 "L" "${wkv[@]}" --config L=0 --input "k=$tmp/k.npy" --input "v=$tmp/k.npy"
 expect2 check-unknown-layer "--layer nosuch" "$lrb" check --layer nosuch
 expect2 check-unknown-variant "--variant nosuch" "$lrb" check --variant nosuch

@@ -27,6 +27,20 @@ if not np.isfinite(y).all() or e > 2e-3:
 PY
 }
 
+# user_dirs CASE_DIR OUTPUT_NAME PARAMS_DIR STATE_DIR: a golden case as a user holds it, a directory of only the
+# parameter files and one of the initial states
+user_dirs() {
+    mkdir -p "$3" "$4"
+    for f in "$1"/*.npy; do
+        b=$(basename "$f")
+        case $b in
+            state_in.*) cp "$f" "$4/${b#state_in.}" ;;
+            state_out.*|mid.*|x.npy|b.npy|a.npy|k.npy|v.npy|"$2.npy") ;;
+            *) cp "$f" "$3/" ;;
+        esac
+    done
+}
+
 # for every layer: its first tier-1 case with an initial state if there is one, else its first case
 layers=$(awk '!/^#/ && NF && /tier=1/ {print $2}' "$golden/cases.txt" | sort -u)
 for layer in $layers; do
@@ -49,19 +63,12 @@ for layer in $layers; do
         *) inputs+=(--input "$dir/x.npy") ;;
     esac
     out=y; [ "$layer" = scan ] && out=h; [ "$layer" = wkv4 ] && out=wkv
-    # user parameter directory: only the parameter files
     pdir="$tmp/$layer/params"; sdir="$tmp/$layer/state_in"; odir="$tmp/$layer/state_out"
-    mkdir -p "$pdir" "$sdir" "$odir"
-    for f in "$dir"/*.npy; do
-        b=$(basename "$f")
-        case $b in
-            state_in.*) cp "$f" "$sdir/${b#state_in.}" ;;
-            state_out.*|mid.*|x.npy|b.npy|a.npy|k.npy|v.npy|"$out.npy") ;;
-            *) cp "$f" "$pdir/" ;;
-        esac
-    done
+    user_dirs "$dir" "$out" "$pdir" "$sdir"
+    mkdir -p "$odir"
     st=()
     ls "$sdir"/*.npy > /dev/null 2>&1 && st=(--state-in "$sdir")
+    ls "$dir"/state_out.*.npy > /dev/null 2>&1 && st+=(--state-out "$odir") # (a layer without state refuses it)
     for variant in "" "$layer.ref.chunked" "$layer.simd.seq" "$layer.simd.direct" "$layer.simd.chunked"; do
         vopt=()
         if [ -n "$variant" ]; then
@@ -72,7 +79,7 @@ for layer in $layers; do
         fi
         rm -f "$odir"/*.npy
         if "$lrb" run --layer "$layer" "${vopt[@]}" "${cfg[@]}" --params "$pdir" "${inputs[@]}" "${st[@]}" \
-               --output "$tmp/$layer/y.npy" --state-out "$odir" 2> "$tmp/err" \
+               --output "$tmp/$layer/y.npy" 2> "$tmp/err" \
            && compare "$tmp/$layer/y.npy" "$dir/$out.npy" "$name ${variant:-default} output"; then
             ok=1
             for s in "$dir"/state_out.*.npy; do
@@ -87,5 +94,51 @@ for layer in $layers; do
         fi
     done
 done
+# No --config at all: the flags follow from which parameter files the directory holds (a complex scan's
+# theta_log, glru's recurrent projection, rwkv4_block's LN0, no biases), and a complex scan's D from b's
+# planar width
+for spec in scan/cplx_init_l5:b:h glru/tr_tied_l33:x:y rwkv4_block/ln0_l33:x:y slru/nobias_l64:x:y \
+            linear/in8_out9_nobias:x:y; do
+    name=${spec%%:*}; rest=${spec#*:}; in=${rest%%:*}; out=${rest#*:}; dir="$golden/v1/$name"
+    pdir="$tmp/inferred/$name/params"; sdir="$tmp/inferred/$name/state_in"
+    user_dirs "$dir" "$out" "$pdir" "$sdir"
+    st=(); ls "$sdir"/*.npy > /dev/null 2>&1 && st=(--state-in "$sdir")
+    if "$lrb" run --layer "${name%%/*}" --params "$pdir" --input "$in=$dir/$in.npy" "${st[@]}" \
+           --output "$tmp/inferred/$name/y.npy" 2> "$tmp/err" \
+       && compare "$tmp/inferred/$name/y.npy" "$dir/$out.npy" "$name inferred flags"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1)); echo "FAIL $name, flags inferred:"; sed 's/^/    /' "$tmp/err"
+    fi
+done
+
+# linear and layernorm take any leading axes (also none): x of (B, L, in) as (B·L, in) and as (B, 1, L, in)
+if $py -c 'import numpy' 2>/dev/null; then
+    for name in linear/in3_out7 layernorm/c1 linear/in1_out1; do
+        dir="$golden/v1/$name"; w="$tmp/rows/$name"
+        user_dirs "$dir" y "$w/params" "$w/state_in"
+        $py - "$dir" "$w" <<'PY'
+import sys, numpy as np
+d, w = sys.argv[1:]
+x, y = np.load(f"{d}/x.npy"), np.load(f"{d}/y.npy")
+B, L = x.shape[:2]
+for tag, lead in (("2d", (B * L,)), ("4d", (B, 1, L)), ("1d", ())):
+    if tag == "1d" and B * L != 1:
+        continue
+    np.save(f"{w}/x_{tag}.npy", x.reshape(lead + x.shape[2:]))
+    np.save(f"{w}/y_{tag}.npy", y.reshape(lead + y.shape[2:]))
+PY
+        for xf in "$w"/x_*.npy; do
+            tag=${xf##*/x_}; tag=${tag%.npy}
+            if "$lrb" run --layer "${name%%/*}" --params "$w/params" --input "$xf" --output "$w/out_$tag.npy" \
+                   2> "$tmp/err" && compare "$w/out_$tag.npy" "$w/y_$tag.npy" "$name rows $tag"; then
+                pass=$((pass + 1))
+            else
+                fail=$((fail + 1)); echo "FAIL $name, x as $tag:"; sed 's/^/    /' "$tmp/err"
+            fi
+        done
+    done
+fi
+
 echo "cli run: $pass passed, $fail failed"
 [ $fail -eq 0 ] && [ $pass -ge 36 ]
