@@ -54,6 +54,7 @@
 #include "lrb_cuda.h"
 #endif
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <regex.h>
@@ -95,12 +96,24 @@ static int parse_threads_list(const char *v)
     for (const char *p = v; *p;) {
         char *end;
         long n = strtol(p, &end, 10);
-        if (end == p || n < 1 || n > 1024 || opt.nthreads == 8 || (*end && *end != ','))
+        if (end == p || n < 1 || n > 1024 || opt.nthreads == 8 || (*end && (*end != ',' || !end[1])))
             return -1;
         opt.threads[opt.nthreads++] = (int)n;
         p = *end ? end + 1 : end;
     }
     return opt.nthreads ? 0 : -1;
+}
+
+/* A whole decimal integer from lo to hi ("5junk", "abc" and "" are not). */
+static int parse_int(const char *v, long long lo, long long hi, long long *out)
+{
+    char *end;
+    errno = 0;
+    const long long n = strtoll(v, &end, 10);
+    if (end == v || *end || errno || n < lo || n > hi)
+        return -1;
+    *out = n;
+    return 0;
 }
 
 static int parse_lrb_flags(int argc, char **argv)
@@ -114,6 +127,7 @@ static int parse_lrb_flags(int argc, char **argv)
         const char *eq = strchr(a, '=');
         const char *v = eq ? eq + 1 : NULL;
         size_t klen = eq ? (size_t)(eq - a) : strlen(a);
+        long long n;
 #define IS(k) (klen == strlen(k) && strncmp(a, k, klen) == 0)
         if (IS("--lrb-sweep") && v && !strcmp(v, "ci")) {
             opt.cap = (int64_t)1 << 21;
@@ -128,10 +142,10 @@ static int parse_lrb_flags(int argc, char **argv)
             opt.profile = 1;
         } else if (IS("--lrb-filter") && v) {
             opt.filter = v;
-        } else if (IS("--lrb-warmup") && v && atoi(v) >= 0) {
-            opt.warmup = atoi(v);
-        } else if (IS("--lrb-fixed-iterations") && v && atoll(v) > 0) {
-            opt.fixed_iterations = atoll(v);
+        } else if (IS("--lrb-warmup") && v && !parse_int(v, 0, 1000000, &n)) {
+            opt.warmup = (int)n;
+        } else if (IS("--lrb-fixed-iterations") && v && !parse_int(v, 1, (long long)1 << 40, &n)) {
+            opt.fixed_iterations = n;
         } else if (IS("--lrb-golden") && v) {
             opt.golden = v;
         } else if (IS("--lrb-isa") && v) {
@@ -985,8 +999,14 @@ int main(int argc, char **argv)
     if (!opt.profile && !opt.fixed_iterations && !gpu_unavailable && lrb_cuda_available(NULL))
         gpu_copy_gbs = lrb_cuda_copy_gbs();
 #endif
-    if (opt.golden_gate)
+    if (opt.golden_gate) {
+        if (lrb_golden_version_ok(opt.golden, err, sizeof err)) { /* not a failure of every variant */
+            fprintf(stderr, "lrb_bench: the golden set (--lrb-golden=DIR, or --lrb-no-golden-gate): %s\n", err);
+            lrb_cases_free(&t);
+            return 2;
+        }
         golden_gate(&t);
+    }
     if (opt.profile)
         return profile();
     add_context();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Smoke run of lrb_bench: a few instances with a short minimum time, then the profile mode.
 # Checks that the JSON has the instances with lrb's counters and no error, that roofline rows exist, that
-# a flag lrb does not know is refused, and that the profile mode runs exactly the selected cases.
+# a flag lrb does not know or a malformed value is refused, and that the profile mode runs exactly the selected cases.
 # usage: bench_smoke.sh LRB_BENCH TMP_DIR
 set -u
 bench=$1; tmp=$2
@@ -53,6 +53,13 @@ assert d["context"]["l2_policy"].startswith("cold") and d["context"]["golden_gat
 PY
 "$bench" --bogus-flag > /dev/null 2>&1 && bad "an unknown flag was accepted" || ok
 "$bench" --lrb-bogus=1 > /dev/null 2>&1 && bad "an unknown lrb flag was accepted" || ok
+# malformed values are refused with exit 2 and one line, before anything runs (atoi read "abc" as 0)
+for flag in --lrb-warmup=abc --lrb-warmup=-1 --lrb-fixed-iterations=5junk --lrb-fixed-iterations=0 \
+            --lrb-threads=2, --lrb-threads=0 --lrb-sweep=bogus --lrb-golden=/nonexistent; do
+    timeout 120 "$bench" "$flag" --benchmark_filter='^scan/ref\.seq/L:16/B:1/' > /dev/null 2> "$tmp/err"
+    rc=$?
+    [ $rc -eq 2 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && ok || { bad "$flag: exit $rc, expected 2 and one line:"; cat "$tmp/err"; }
+done
 
 # profile mode: exactly the selected instances (L = 64: seq and ul at B·D = 256, 2048, 16384, the
 # 131072 one exceeds the ci element cap; wkv4 chunked), one call each inside NVTX ranges
