@@ -52,7 +52,8 @@ static int parse_line(char *line, lrb_case *c, char *err, size_t errlen)
         return -1;
     }
     lrb_cfg_defaults(l, &c->cfg);
-    int have_tier = 0, have_seed = 0;
+    int have_tier = 0, have_seed = 0, nkeys = 0;
+    const char *keys[64]; /* the keys so far: each at most once (the last of two would win silently) */
     for (char *tok = strtok_r(NULL, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
         char *eq = strchr(tok, '=');
         if (!eq) {
@@ -61,6 +62,16 @@ static int parse_line(char *line, lrb_case *c, char *err, size_t errlen)
         }
         *eq = '\0';
         const char *key = tok, *val = eq + 1;
+        for (int k = 0; k < nkeys; k++)
+            if (!strcmp(keys[k], key)) {
+                snprintf(err, errlen, "%s given twice", key);
+                return -1;
+            }
+        if (nkeys == (int)(sizeof keys / sizeof keys[0])) {
+            snprintf(err, errlen, "more than %d keys", nkeys);
+            return -1;
+        }
+        keys[nkeys++] = key;
         if (strcmp(key, "tier") == 0) {
             uint64_t t;
             if (strcmp(val, "bench") == 0) {
@@ -148,9 +159,10 @@ int lrb_cases_load(const char *path, lrb_case_table *t, char *err, size_t errlen
         snprintf(err, errlen, "%s: cannot open (%s)", path, strerror(errno));
         return -1;
     }
-    char line[1024];
+    char *line = NULL; /* any length: a long comment is not a second line */
+    size_t line_cap = 0;
     int lineno = 0, cap = 0;
-    while (fgets(line, sizeof line, f)) {
+    while (getline(&line, &line_cap, f) >= 0) {
         lineno++;
         char *hash = strchr(line, '#');
         if (hash)
@@ -181,9 +193,15 @@ int lrb_cases_load(const char *path, lrb_case_table *t, char *err, size_t errlen
         }
         t->n++;
     }
+    if (ferror(f)) { /* a directory opens, and fails here */
+        snprintf(err, errlen, "%s: cannot read (%s)", path, strerror(errno));
+        goto fail;
+    }
+    free(line);
     fclose(f);
     return 0;
 fail:
+    free(line);
     fclose(f);
     lrb_cases_free(t);
     return -1;

@@ -153,6 +153,8 @@ int lrb_cmd_complexity(int argc, char **argv)
             json = 1;
             continue;
         }
+        if (strncmp(a, "--", 2) != 0)
+            return err2("unexpected argument (options are --name value): ", a);
         if (i + 1 >= argc)
             return err2("option needs a value: ", a);
         const char *v = argv[++i];

@@ -124,6 +124,8 @@ static int cmd_check(int argc, char **argv)
     const char *json = NULL, *cases = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0)
+            return usage_error("check: unexpected argument '%s' (options are --name value)%s", a, "");
         if (i + 1 >= argc)
             return usage_error("check: option %s needs a value%s", a, "");
         const char *v = argv[++i];
@@ -226,6 +228,8 @@ static int parse_run(int argc, char **argv, run_opts *o)
     memset(o, 0, sizeof *o);
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0)
+            return usage_error("run: unexpected argument '%s' (options are --name value)%s", a, "");
         if (i + 1 >= argc)
             return usage_error("run: option %s needs a value%s", a, "");
         const char *v = argv[++i];

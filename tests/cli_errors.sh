@@ -131,6 +131,16 @@ expect2 complexity-seq-lens-huge "L=99999999999999999: expected an integer of at
     "$lrb" complexity --layer scan --seq-lens 16,99999999999999999
 expect2 complexity-seq-lens-overflow "overflows int64 for this shape (L=1000000000000000)" \
     "$lrb" complexity --layer scan --config D=100000 --seq-lens 16,1000000000000000
+expect2 check-positional "unexpected argument 'scan'" "$lrb" check scan
+expect2 complexity-positional "unexpected argument" "$lrb" complexity lru
+# case tables: a directory, a key given twice; a long comment stays one line
+expect2 cases-directory "cannot read (Is a directory)" "$lrb" check --cases "$tmp"
+printf 'dup/a scan tier=1 seed=1 D=7 D=9\n' > "$tmp/dup_cases.txt"
+expect2 cases-key-twice "dup_cases.txt:1: D given twice" "$lrb" check --cases "$tmp/dup_cases.txt"
+{ printf 'scan/real_init_l1 scan tier=1 seed=101 B=1 L=1 D=7 # '; head -c 3000 /dev/zero | tr '\0' c; echo; } \
+    > "$tmp/long_cases.txt" # (the committed case's own line)
+if "$lrb" check --cases "$tmp/long_cases.txt" --variant scan.ref.seq > /dev/null 2> "$tmp/err"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL a case line with a 3000-character comment:"; sed 's/^/    /' "$tmp/err"; fi
 # the simd backend's run-time choices
 expect2 isa-unknown "unknown ISA" "$lrb" check --isa sse9 --layer scan
 expect2 threads-zero "--threads 0" "$lrb" check --threads 0 --layer scan

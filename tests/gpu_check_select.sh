@@ -57,6 +57,14 @@ done
 rc=$?
 [ $rc -eq 2 ] && grep -q -- '--min-elems 12abc: expected a positive integer' "$tmp/e" && ok "--min-elems 12abc: exit 2" \
     || bad "--min-elems 12abc: exit $rc"
+"$bin" --kernels-only --max-elems 100 --min-elems 2000 > "$tmp/e" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q -- '--min-elems 2000 is above the largest size selected, 100' "$tmp/e" \
+    && ok "--min-elems above --max-elems: exit 2" || bad "--min-elems above --max-elems: exit $rc"
+"$bin" --kernels-only --algo > "$tmp/e" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q -- '--algo needs a value' "$tmp/e" && ok "--algo without a value: exit 2" \
+    || bad "--algo without a value: exit $rc"
 
 echo "gpu_check selection: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -95,13 +95,23 @@ int main(int argc, char **argv)
             golden = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--cases"))
             cases_path = argv[++i];
-        else {
+        else if (i + 1 == argc &&
+                 (!strcmp(argv[i], "--max-elems") || !strcmp(argv[i], "--min-elems") || !strcmp(argv[i], "--algo") ||
+                  !strcmp(argv[i], "--golden") || !strcmp(argv[i], "--cases"))) {
+            fprintf(stderr, "lrb_gpu_check: %s needs a value\n", argv[i]);
+            return 2;
+        } else {
             fprintf(stderr,
                     "lrb_gpu_check: unknown argument %s (usage: lrb_gpu_check [--quick | --max-elems N] "
                     "[--min-elems N] [--algo seq|ul|chunked]... [--kernels-only] [--golden DIR] [--cases FILE])\n",
                     argv[i]);
             return 2;
         }
+    }
+    if (sel.max_elems && sel.min_elems > sel.max_elems) { /* an empty range the dense rows would hide */
+        fprintf(stderr, "lrb_gpu_check: --min-elems %lld is above the largest size selected, %lld\n", sel.min_elems,
+                sel.max_elems);
+        return 2;
     }
     const char *why = NULL;
     if (!lrb_cuda_available(&why)) {
