@@ -223,6 +223,8 @@ int lrb_check_run(const lrb_case_table *t, const lrb_check_opts *o, lrb_check_su
             continue;
         lrb_bundle b;
         int loaded = load_case(&b, c, o->golden_dir, err, sizeof err) == 0;
+        if (!loaded && s->unreadable++ == 0)
+            snprintf(s->unreadable_why, sizeof s->unreadable_why, "%s", err);
         for (int vi = 0; vi < lrb_num_variants && vi < 256; vi++) {
             const lrb_variant *v = &lrb_variants[vi];
             if (strcmp(v->layer, c->cfg.layer->name) != 0 || (o->variant && strcmp(o->variant, v->name) != 0))

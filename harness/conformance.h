@@ -27,6 +27,9 @@ typedef struct lrb_check_summary {
     /* (case, variant) pairs not run because the variant's backend is unavailable here, and why */
     int unavailable;
     const char *unavailable_why;
+    /* cases whose golden files could not be read (their rows fail), and the first reason: an input error */
+    int unreadable;
+    char unreadable_why[1024];
     /* per variant: number of cases, worst rel-L2 and its tolerance at that case */
     int ncases[256], nfailed[256];
     double worst[256], worst_tol[256], worst_ratio[256];

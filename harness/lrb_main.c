@@ -188,6 +188,11 @@ static int cmd_check(int argc, char **argv)
         fprintf(stderr, "lrb check: no case matched the selection\n");
         return 2;
     }
+    if (s.unreadable) { /* the golden set is broken, which says nothing about the variants */
+        fprintf(stderr, "lrb check: the golden files of %d case(s) could not be read (first: %s)\n", s.unreadable,
+                s.unreadable_why);
+        return 2;
+    }
     return failed ? 1 : 0;
 }
 

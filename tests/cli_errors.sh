@@ -141,6 +141,12 @@ expect2 cases-key-twice "dup_cases.txt:1: D given twice" "$lrb" check --cases "$
     > "$tmp/long_cases.txt" # (the committed case's own line)
 if "$lrb" check --cases "$tmp/long_cases.txt" --variant scan.ref.seq > /dev/null 2> "$tmp/err"; then pass=$((pass + 1)); else
     fail=$((fail + 1)); echo "FAIL a case line with a 3000-character comment:"; sed 's/^/    /' "$tmp/err"; fi
+# a golden set with a case's file missing: an input error (exit 2), not a conformance failure (exit 1)
+golden=$(cd "$(dirname "$0")/../golden" && pwd)
+mkdir -p "$tmp/gbroken/v1/scan"; cp "$golden/VERSION" "$tmp/gbroken/"; cp -r "$golden/v1/scan/real_init_l1" "$tmp/gbroken/v1/scan/"
+rm "$tmp/gbroken/v1/scan/real_init_l1/b.npy"
+expect2 golden-file-missing "golden files of 1 case(s) could not be read (first: .*real_init_l1/b.npy: cannot open" \
+    "$lrb" check --golden "$tmp/gbroken" --cases "$tmp/long_cases.txt" --variant scan.ref.seq
 # the simd backend's run-time choices
 expect2 isa-unknown "unknown ISA" "$lrb" check --isa sse9 --layer scan
 expect2 threads-zero "--threads 0" "$lrb" check --threads 0 --layer scan
