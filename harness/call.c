@@ -83,7 +83,9 @@ int lrb_cfg_set(lrb_cfg *cfg, const char *key, const char *value, char *err, siz
     char *end = NULL;
     errno = 0;
     double v = strtod(value, &end);
-    if (end == value || *end != '\0' || errno == ERANGE || !isfinite(v)) {
+    /* decimal only: strtod also takes " 16" and "0x10" */
+    if (end == value || *end != '\0' || errno == ERANGE || !isfinite(v) ||
+        strspn(value, "0123456789+-.eE") != strlen(value)) {
         snprintf(err, errlen, "config %s=%s: expected a finite number", key, value);
         return -1;
     }

@@ -480,8 +480,14 @@ static int cmd_run(int argc, char **argv)
     }
     if (lrb_cfg_validate(&cfg, err, sizeof err))
         return usage_error("run: %s%s", err, "");
-    if (!lrb_variant_supports(var, &cfg))
-        return usage_error("run: variant %s does not support this configuration%s", var->name, "");
+    if (!lrb_variant_supports(var, &cfg)) { /* name the variants that do (glru's true recurrence: seq only) */
+        char those[512] = "";
+        for (int i = 0; i < lrb_num_variants; i++)
+            if (!strcmp(lrb_variants[i].layer, o.layer) && lrb_variant_supports(&lrb_variants[i], &cfg) &&
+                lrb_variant_available(&lrb_variants[i], NULL) && strlen(those) + 64 < sizeof those)
+                snprintf(those + strlen(those), sizeof those - strlen(those), " %s", lrb_variants[i].name);
+        return usage_error("run: variant %s does not support this configuration (these do:%s)", var->name, those);
+    }
 
     lrb_bundle b;
     if (lrb_bundle_alloc(&b, &cfg, err, sizeof err))

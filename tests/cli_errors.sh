@@ -147,6 +147,11 @@ mkdir -p "$tmp/gbroken/v1/scan"; cp "$golden/VERSION" "$tmp/gbroken/"; cp -r "$g
 rm "$tmp/gbroken/v1/scan/real_init_l1/b.npy"
 expect2 golden-file-missing "golden files of 1 case(s) could not be read (first: .*real_init_l1/b.npy: cannot open" \
     "$lrb" check --golden "$tmp/gbroken" --cases "$tmp/long_cases.txt" --variant scan.ref.seq
+mkdir -p "$tmp/glru_tr"; cp "$golden"/v1/glru/tr_tied_l33/*.kernel.npy "$golden"/v1/glru/tr_tied_l33/*.bias.npy "$tmp/glru_tr/"
+expect2 unsupported-names-others "does not support this configuration (these do: glru.ref.seq glru.simd.seq" \
+    "$lrb" run --layer glru --variant glru.ref.chunked --params "$tmp/glru_tr" \
+    --input "$golden/v1/glru/tr_tied_l33/x.npy" --output "$tmp/y.npy"
+expect2 config-hex "chunk=0x10: expected a finite number" "$lrb" complexity --layer scan --config chunk=0x10
 # the simd backend's run-time choices
 expect2 isa-unknown "unknown ISA" "$lrb" check --isa sse9 --layer scan
 expect2 threads-zero "--threads 0" "$lrb" check --threads 0 --layer scan
