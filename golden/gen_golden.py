@@ -302,21 +302,31 @@ def _parse_value(key, text):
     return v
 
 
+def fail(msg):
+    """Bad input: one line on stderr, exit status 2."""
+    print("gen_golden.py: " + msg, file=sys.stderr)
+    sys.exit(2)
+
+
 def parse_cases(path):
     cases, seen = [], set()
-    with open(path) as fh:
-        for lineno, raw in enumerate(fh, 1):
-            line = raw.split("#", 1)[0].strip()
-            # benchmark cases (tier=bench) have no oracle; their L and BD may be sweeps (lists)
-            if not line or "tier=bench" in line.split():
-                continue
-            try:
-                cases.append(_parse_line(line, lineno))
-            except (ValueError, KeyError) as e:
-                raise SystemExit("%s:%d: %s" % (path, lineno, e))
-            if cases[-1].name in seen:
-                raise SystemExit("%s:%d: duplicate case name %s" % (path, lineno, cases[-1].name))
-            seen.add(cases[-1].name)
+    try:
+        with open(path) as fh:
+            lines = fh.readlines()
+    except (OSError, UnicodeDecodeError) as e:
+        fail("--cases %s: cannot read (%s)" % (path, e.strerror if isinstance(e, OSError) else "not UTF-8 text"))
+    for lineno, raw in enumerate(lines, 1):
+        line = raw.split("#", 1)[0].strip()
+        # benchmark cases (tier=bench) have no oracle; their L and BD may be sweeps (lists)
+        if not line or "tier=bench" in line.split():
+            continue
+        try:
+            cases.append(_parse_line(line, lineno))
+        except (ValueError, KeyError) as e:
+            fail("%s:%d: %s" % (path, lineno, e))
+        if cases[-1].name in seen:
+            fail("%s:%d: duplicate case name %s" % (path, lineno, cases[-1].name))
+        seen.add(cases[-1].name)
     return cases
 
 
@@ -1316,10 +1326,24 @@ def main(argv=None):
     ap.add_argument("--check", action="store_true",
                     help="regenerate tier 1 into a temporary directory and compare with --out")
     ap.add_argument("-q", "--quiet", action="store_true")
+    ap.error = lambda msg: fail(msg)  # one line, exit 2 (argparse prints its usage too)
     a = ap.parse_args(argv)
     cases = parse_cases(a.cases)
+    if a.check and a.tier != 1:
+        fail("--check compares tier 1 (the committed set); tier 2 is generated, not committed")
+    # a selection that matches nothing would rewrite the manifest and report success
+    if not any(k.tier == a.tier and (a.only is None or a.only in k.name) for k in cases):
+        fail("no tier-%d case in %s%s" % (a.tier, a.cases, "" if a.only is None else " matches --only " + a.only))
     if a.check:
+        if not os.path.isdir(a.out):
+            fail("--out %s: not a directory (--check compares with a generated golden set)" % a.out)
         return 0 if check(cases, a.out, a.only) else 1
+    if os.path.exists(a.out) and not os.path.isdir(a.out):
+        fail("--out %s: exists and is not a directory" % a.out)
+    try:
+        os.makedirs(a.out, exist_ok=True)
+    except OSError as e:
+        fail("--out %s: cannot create (%s)" % (a.out, e.strerror))
     n, dt = generate(cases, a.out, a.tier, a.only, verbose=not a.quiet)
     print("generated %d tier-%d case(s) into %s in %.1f s" % (n, a.tier, a.out, dt))
     return 0

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Bad input to the `lrb` CLI: every case must exit with status 2 and print exactly one line on stderr
-# that names the file or argument, with no crash and no sanitizer report.
+# Bad input to the `lrb` CLI and to the oracle generator gen_golden.py: every case must exit with status 2 and
+# print exactly one line on stderr that names the file or argument, with no crash and no sanitizer report.
 # usage: cli_errors.sh LRB FIXTURES_DIR TMP_DIR
 set -u
 lrb=$1; tmp=$3
@@ -158,6 +158,17 @@ expect2 threads-zero "--threads 0" "$lrb" check --threads 0 --layer scan
 expect2 threads-junk "--threads 2x" "$lrb" run --threads 2x --layer scan
 expect2 env-isa-unknown "LRB_ISA=sse9" env LRB_ISA=sse9 "$lrb" list
 expect2 env-threads-bad "LRB_THREADS=-1" env LRB_THREADS=-1 "$lrb" list
+
+# the oracle's command line (golden/gen_golden.py), where NumPy is installed
+if /usr/bin/python3 -c 'import numpy' 2> /dev/null; then
+    gen=(/usr/bin/python3 "$golden/gen_golden.py" -q)
+    expect2 gen-cases-missing "--cases $tmp/nope.txt: cannot read" "${gen[@]}" --cases "$tmp/nope.txt"
+    expect2 gen-bad-case "dup_cases.txt:1:" "${gen[@]}" --cases "$tmp/dup_cases.txt" --out "$tmp/gen"
+    expect2 gen-only-nothing "matches --only zzz_nomatch" "${gen[@]}" --only zzz_nomatch --out "$tmp/gen"
+    expect2 gen-out-file "--out $tmp/x.npy: exists and is not a directory" "${gen[@]}" --only real_init_l1 --out "$tmp/x.npy"
+    expect2 gen-check-tier2 "--check compares tier 1" "${gen[@]}" --check --tier 2
+    expect2 gen-bad-option "unrecognized arguments: --bogus" "${gen[@]}" --bogus
+fi
 
 echo "cli errors: $pass passed, $fail failed"
 [ $fail -eq 0 ]
