@@ -38,9 +38,16 @@ out=reports/h100; steps=build,check,tests,sanitizer,bench,render; families=targe
 min_time=0.05; shapes=; pack=; budget=0; bundle=.gpu_bundle; cold=--lrb-cold-cache; start=$SECONDS
 check_limit=240; RESERVE=40
 usage="expected --out DIR, --steps a,b,..., --families targets|all|f1,f2,..., --sweep ci|full|gpu, --shapes REGEX, --reps N, --min-time S, --warm, --pack FILE, --budget S, --bundle DIR|none, --check-limit S"
+bundle_given=
 while [ $# -gt 0 ]; do
     if [ "$1" = --warm ]; then cold=; shift; continue; fi
+    case $1 in
+        --*=*) echo "ci/gpu_run.sh: $1: give the value as a separate word (${1%%=*} ${1#*=})" >&2; exit 2 ;;
+        --*) ;;
+        *) echo "ci/gpu_run.sh: unexpected argument '$1' ($usage)" >&2; exit 2 ;;
+    esac
     [ $# -ge 2 ] || { echo "ci/gpu_run.sh: $1 needs a value ($usage)" >&2; exit 2; }
+    [ "$1" = --bundle ] && bundle_given=1
     case $1 in
         --out) out=$2 ;;
         --steps) steps=$2 ;;
@@ -57,17 +64,31 @@ while [ $# -gt 0 ]; do
     esac
     shift 2
 done
+# Every mistake is caught here, before a lease's minutes go into building and checking.
+[[ $steps =~ ^[a-z]+(,[a-z]+)*$ ]] || { echo "ci/gpu_run.sh: --steps '$steps': expected a,b,... (no spaces)" >&2; exit 2; }
 for s in ${steps//,/ }; do
     case $s in build|check|tests|sanitizer|bench|render) ;; *) echo "ci/gpu_run.sh: unknown step $s" >&2; exit 2 ;; esac
 done
 case $sweep in ci|full|gpu) ;; *) echo "ci/gpu_run.sh: --sweep $sweep ($usage)" >&2; exit 2 ;; esac
-[[ $budget =~ ^[0-9]+$ && $reps =~ ^[0-9]+$ && $check_limit =~ ^[1-9][0-9]*$ ]] \
-    || { echo "ci/gpu_run.sh: --budget, --reps and --check-limit take whole numbers" >&2; exit 2; }
+[[ $budget =~ ^[0-9]{1,6}$ && $reps =~ ^[1-9][0-9]{0,3}$ && $check_limit =~ ^[1-9][0-9]{0,5}$ ]] \
+    || { echo "ci/gpu_run.sh: --budget (seconds), --reps (at least 1) and --check-limit take whole numbers" >&2; exit 2; }
+[[ $min_time =~ ^[0-9]*\.?[0-9]+$ ]] && [ "$(awk -v t="$min_time" 'BEGIN {print (t > 0)}')" = 1 ] \
+    || { echo "ci/gpu_run.sh: --min-time $min_time: expected seconds > 0" >&2; exit 2; }
+[[ $families =~ ^[a-z0-9_]+(,[a-z0-9_]+)*$ ]] \
+    || { echo "ci/gpu_run.sh: --families '$families': expected targets, all or f1,f2,..." >&2; exit 2; }
+[[ "" =~ $shapes ]]; [ $? -ne 2 ] || { echo "ci/gpu_run.sh: --shapes '$shapes': not a regular expression" >&2; exit 2; }
+if [ -n "$bundle_given" ] && [ "$bundle" != none ] && [ ! -x "$bundle/bin/lrb_gpu_check" ]; then
+    echo "ci/gpu_run.sh: --bundle $bundle: no bin/lrb_gpu_check there (make one with ci/gpu_bundle.sh, or --bundle none)" >&2
+    exit 2
+fi
+if [ -n "$pack" ] && [ ! -d "$(dirname "$pack")" ]; then
+    echo "ci/gpu_run.sh: --pack $pack: no directory $(dirname "$pack")" >&2; exit 2
+fi
 requested=$steps
 want() { [[ ",$steps," == *",$1,"* ]]; }
 # seconds left before the reserve for render and pack (a large number without a budget)
 left() { if [ "$budget" -gt 0 ]; then echo $((budget - RESERVE - (SECONDS - start))); else echo 1000000; fi; }
-mkdir -p "$out" build
+{ mkdir -p "$out" build && [ -w "$out" ]; } 2> /dev/null || { echo "ci/gpu_run.sh: --out $out: cannot create or write there" >&2; exit 2; }
 rm -f "$out/BUNDLE.txt"
 want bench && rm -f "$out"/bench_*.json "$out"/bench_*.log # a report is of one run
 failed=(); notrun=()
@@ -128,6 +149,18 @@ if command -v nvidia-smi > /dev/null; then
     sed 's/^/  /' "$out"/nvidia_smi.txt
 fi
 cuda_tests=$bin/lrb_cuda_tests; [ -x "$cuda_tests" ] || cuda_tests=$bin/tests/lrb_cuda_tests
+# family:algorithm pairs this lrb_bench has (at this sweep); a family named in --families that it lacks is a
+# typo, said now rather than after the checks
+avail=
+if want bench && [ -x $bin/lrb_bench ]; then
+    avail=" $($bin/lrb_bench --lrb-sweep=$sweep --lrb-no-golden-gate --benchmark_list_tests 2> /dev/null \
+             | grep '/cuda\.' | cut -d/ -f1-2 | sed 's#/cuda\.#:#' | awk '!seen[$0]++' | xargs) "
+    if [ "$families" != targets ] && [ "$families" != all ] && [ "$avail" != "  " ]; then
+        for f in ${families//,/ }; do
+            [[ $avail == *" $f:"* ]] || { echo "gpu run: FAILED (--families: no cuda benchmarks of family $f here)"; exit 2; }
+        done
+    fi
+fi
 
 # ---- correctness ----------------------------------------------------------------------------------------------
 if want check; then
@@ -195,11 +228,9 @@ fi
 
 # ---- benchmarks -----------------------------------------------------------------------------------------------
 if want bench; then
-    # family:algorithm pairs this lrb_bench has (at this sweep), and the order to run them in: for `targets`
-    # what the targets table needs most first (G1/G2: gpu_scan_bd, scan_data; the latency and the crossover:
-    # scan_data, scan; G3: gpu_wkv4; G4: scan_cplx, gpu_glru), else chunked, seq, ul of each family named
-    avail=" $($bin/lrb_bench --lrb-sweep=$sweep --lrb-no-golden-gate --benchmark_list_tests 2> /dev/null \
-             | grep '/cuda\.' | cut -d/ -f1-2 | sed 's#/cuda\.#:#' | awk '!seen[$0]++' | xargs) "
+    # the order to run the pairs in: for `targets` what the targets table needs most first (G1/G2: gpu_scan_bd,
+    # scan_data; the latency and the crossover: scan_data, scan; G3: gpu_wkv4; G4: scan_cplx, gpu_glru), else
+    # chunked, seq, ul of each family named
     case $families in
         targets) order="gpu_scan_bd:chunked scan_data:chunked scan_data:seq gpu_wkv4:chunked gpu_wkv4:seq
                         scan_cplx:chunked gpu_glru:chunked gpu_scan_bd:seq scan_data:ul scan:chunked scan:seq

@@ -79,6 +79,22 @@ if [ $rc -eq 1 ] && grep -q 'built from other sources' "$tmp/stale.out"; then ok
 
 run badopt --steps nosuch --out "$tmp/badopt"
 [ $rc -eq 2 ] && ok || bad "unknown step: exit $rc, expected 2"
+# mistakes a lease would pay for are refused before anything is built or checked
+sed -i "s/^source_hash .*/source_hash $(bash "$root/ci/gpu_bundle.sh" --hash)/" "$tmp/bundle/BUNDLE.txt"
+: > "$tmp/a_file"
+early() { # WANT ARGS...: gpu_run.sh ARGS exits 2 within seconds, saying WANT
+    local want=$1 t0=$SECONDS; shift
+    run early "$@"
+    if [ $rc -eq 2 ] && grep -q -F -- "$want" "$tmp/early.out" && [ $((SECONDS - t0)) -lt 30 ]; then ok; else
+        bad "$*: exit $rc, expected 2 and '$want'"; cat "$tmp/early.out"; fi
+}
+early "no cuda benchmarks of family wkv5" --steps check,bench --families wkv5
+early "expected a,b,... (no spaces)" --steps "bench render"
+early "--reps (at least 1)" --reps 0
+early "--min-time abc: expected seconds" --min-time abc
+early "cannot create or write there" --out "$tmp/a_file"
+early "--shapes '[': not a regular expression" --shapes "["
+early "--bundle $tmp/nope: no bin/lrb_gpu_check" --bundle "$tmp/nope"
 
 echo "gpu_run emulation: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
