@@ -28,6 +28,10 @@ if [ "${1:-}" = --hash ]; then
     exit 0
 fi
 
+case ${1:-} in
+    -*) echo "ci/gpu_bundle.sh: unknown option $1 (usage: bash ci/gpu_bundle.sh [DIR] | --hash)" >&2; exit 2 ;;
+esac
+[ $# -le 1 ] || { echo "ci/gpu_bundle.sh: one DIR at most (usage: bash ci/gpu_bundle.sh [DIR] | --hash)" >&2; exit 2; }
 out=${1:-.gpu_bundle}
 [ -d /usr/local/cuda/bin ] && export PATH="/usr/local/cuda/bin:$PATH"
 command -v nvcc > /dev/null || { echo "ci/gpu_bundle.sh: nvcc not found" >&2; exit 1; }

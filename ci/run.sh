@@ -13,19 +13,25 @@
 # usage error.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash ci/deps.sh || exit 2
-[ -d /usr/local/cuda/bin ] && export PATH="/usr/local/cuda/bin:$PATH"
-sweep=ci; reps=3; min_time=0.05; out=reports/out
+sweep=ci; reps=; min_time=0.05; out=reports/out
 while [ $# -gt 0 ]; do
     case $1 in
-        --full) sweep=full; reps=5; min_time=0.1 ;;
-        --reps) reps=$2; shift ;;
-        --out) out=$2; shift ;;
+        --full) sweep=full; min_time=0.1 ;;
+        --reps | --out)
+            [ $# -ge 2 ] || { echo "ci/run.sh: $1 needs a value" >&2; exit 2; }
+            [ "$1" = --reps ] && reps=$2 || out=$2
+            shift ;;
         *) echo "ci/run.sh: unknown option $1 (expected --full, --reps N, --out DIR)" >&2; exit 2 ;;
     esac
     shift
 done
-mkdir -p build "$out"
+# (checked before the packages and the build, which take minutes)
+[ -z "$reps" ] && { [ $sweep = full ] && reps=5 || reps=3; }
+[[ $reps =~ ^[1-9][0-9]{0,3}$ ]] || { echo "ci/run.sh: --reps $reps: expected a whole number from 1" >&2; exit 2; }
+{ mkdir -p "$out" && [ -w "$out" ]; } 2> /dev/null || { echo "ci/run.sh: --out $out: cannot create or write there" >&2; exit 2; }
+bash ci/deps.sh || exit 2
+[ -d /usr/local/cuda/bin ] && export PATH="/usr/local/cuda/bin:$PATH"
+mkdir -p build
 cmake --preset release > build/release.configure.log 2>&1 || { cat build/release.configure.log; exit 2; }
 cmake --build --preset release > build/release.build.log 2>&1 || { tail -n 60 build/release.build.log; exit 2; }
 lrb=build/release/lrb
