@@ -90,7 +90,6 @@ want() { [[ ",$steps," == *",$1,"* ]]; }
 left() { if [ "$budget" -gt 0 ]; then echo $((budget - RESERVE - (SECONDS - start))); else echo 1000000; fi; }
 { mkdir -p "$out" build && [ -w "$out" ]; } 2> /dev/null || { echo "ci/gpu_run.sh: --out $out: cannot create or write there" >&2; exit 2; }
 rm -f "$out/BUNDLE.txt"
-want bench && rm -f "$out"/bench_*.json "$out"/bench_*.log # a report is of one run
 failed=(); notrun=()
 
 # ---- the programs: a carried bundle, or a build here -------------------------------------------------------
@@ -161,6 +160,7 @@ if want bench && [ -x $bin/lrb_bench ]; then
         done
     fi
 fi
+want bench && rm -f "$out"/bench_*.json "$out"/bench_*.log # a report is of one run (a typo above keeps the last)
 
 # ---- correctness ----------------------------------------------------------------------------------------------
 if want check; then

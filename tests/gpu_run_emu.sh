@@ -84,7 +84,7 @@ sed -i "s/^source_hash .*/source_hash $(bash "$root/ci/gpu_bundle.sh" --hash)/" 
 : > "$tmp/a_file"
 early() { # WANT ARGS...: gpu_run.sh ARGS exits 2 within seconds, saying WANT
     local want=$1 t0=$SECONDS; shift
-    run early "$@"
+    run early --out "$tmp/early" "$@"
     if [ $rc -eq 2 ] && grep -q -F -- "$want" "$tmp/early.out" && [ $((SECONDS - t0)) -lt 30 ]; then ok; else
         bad "$*: exit $rc, expected 2 and '$want'"; cat "$tmp/early.out"; fi
 }
