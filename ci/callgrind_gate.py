@@ -43,18 +43,82 @@ the roofline measures memory bandwidth, not lrb code.
 compare: fails a benchmark whose count grew by more than --threshold (+2 %), or that is missing from
 NEW; prints a Markdown table and "callgrind-gate: N passed, M failed"; exits 1 if M > 0, else 0. Only
 compare counts taken with the same --method and --iterations (the names carry the iteration count).
+
+Bad input or usage is exit 2 with one line on stderr, checked before any valgrind run: a counts file that
+is not an object of non-negative integer counts (JSON true is no count), a --threshold that is not a
+finite fraction in [0, 1] (0.02 = +2 %; "--threshold 20" meant as percent would pass a 21-fold growth),
+a --timeout that is not a finite number > 0, a --filter that the benchmark binary cannot compile, a
+--bench that is not an executable file (an existing path is taken as a path even without a "/"; other
+names are looked up on PATH), and an --out or --markdown file that cannot be written or is an input.
 """
 
 import argparse
 import concurrent.futures
 import json
 import os
+import math
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments or input files (exit 2)."""
+
+
+class ArgParser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr (exit 2), not argparse's usage block. The subcommand parsers
+    inherit the class, so their errors read "callgrind_gate.py compare: ..."."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+
+def finite_float(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}")
+    # float() accepts "nan" and "inf"; a NaN threshold makes every comparison false, i.e. all pass
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return v
+
+
+def check_output_path(path, inputs, what):
+    """Refuses an output file that cannot be written or that is one of the inputs, before any work (for
+    run: before minutes of valgrind whose counts would then be lost)."""
+    if os.path.isdir(path):
+        raise UsageError(f"{what} {path}: is a directory")
+    parent = os.path.dirname(path) or "."
+    if not os.path.isdir(parent):
+        raise UsageError(f"{what} {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK) and not os.access(path, os.W_OK):
+        raise UsageError(f"{what} {path}: not writable")
+    for inp in inputs:
+        same = os.path.realpath(path) == os.path.realpath(inp)
+        if not same and os.path.exists(path) and os.path.exists(inp):
+            same = os.path.samefile(path, inp)
+        if same:
+            raise UsageError(f"{what} {path}: is an input file, would overwrite it")
+
+
+def resolve_bench(path):
+    """The absolute path of the --bench executable. subprocess looks a name without a "/" up on PATH
+    only, so "--bench lrb_bench" in the build directory would miss the file right there: an existing
+    path is taken as a path."""
+    if os.sep not in path and not os.path.exists(path):
+        found = shutil.which(path)
+        if found is None:
+            raise UsageError(f"--bench {path}: no such file, and not found on PATH")
+        path = found
+    if not os.path.isfile(path) or not os.access(path, os.X_OK):
+        raise UsageError(f"--bench {path}: not an executable file")
+    return os.path.abspath(path)
 
 # POSIX extended-regex metacharacters: Google Benchmark 1.7.1 matches --benchmark_filter with regcomp
 # (REG_EXTENDED). Python's re.escape would also escape "-" and others, which ERE leaves undefined.
@@ -106,6 +170,11 @@ def list_benchmarks(args):
     cmd = ([args.bench, "--benchmark_list_tests=true", f"--benchmark_filter={args.filter}"] +
            lrb_flags(args, args.iterations) + args.bench_arg)
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Google Benchmark 1.7.1 reports a filter it cannot compile on stderr, lists nothing and exits 0:
+    # that is a usage error, not "no benchmark matches".
+    bad_re = re.search(r"Could not compile benchmark re: *(.*)", p.stderr)
+    if bad_re:
+        raise UsageError(f"--filter {args.filter!r}: not a valid regex: {bad_re.group(1).strip()}")
     if p.returncode != 0:
         sys.stderr.write(p.stderr[-4000:])
         raise RuntimeError(f"listing failed (exit {p.returncode}): {' '.join(cmd)}")
@@ -168,6 +237,12 @@ def count_one(args, name, workdir, idx):
 
 
 def cmd_run(args):
+    check_output_path(args.out, (), "--out")
+    if args.keep and os.path.exists(args.keep) and not os.path.isdir(args.keep):
+        raise UsageError(f"--keep {args.keep}: not a directory")
+    args.bench = resolve_bench(args.bench)
+    if shutil.which("valgrind") is None:
+        raise UsageError("valgrind not found on PATH")
     names = list_benchmarks(args)
     if not names:
         print(f"callgrind-gate run: no benchmark matches --filter {args.filter!r}")
@@ -205,18 +280,31 @@ def cmd_run(args):
     return EXIT_FAIL if failed or not counts else EXIT_OK
 
 
+def brief(v):
+    """repr(v) cut to 40 characters: an error line names the bad value without quoting a whole object."""
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def load_counts(path):
     try:
         with open(path, "r", encoding="utf-8") as f:
             data = json.load(f)
     except (OSError, ValueError) as e:
-        raise ValueError(f"{path}: cannot read counts JSON: {e}")
-    if not isinstance(data, dict) or not all(isinstance(v, int) and v >= 0 for v in data.values()):
-        raise ValueError(f"{path}: expected an object {{benchmark name: instruction count}}")
+        raise UsageError(f"{path}: cannot read counts JSON: {e}")
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: expected an object {{benchmark name: instruction count}}")
+    for name, v in data.items():
+        # bool is an int in Python: JSON true would count as 1 instruction
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise UsageError(f"{path}: {name}: count {brief(v)} is not an integer >= 0 "
+                             "(expected an object {benchmark name: instruction count})")
     return data
 
 
 def cmd_compare(args):
+    if args.markdown:
+        check_output_path(args.markdown, (args.base, args.new), "--markdown")
     base = load_counts(args.base)
     new = load_counts(args.new)
     rows = []  # (name, base, new, change, verdict, failed)
@@ -252,13 +340,16 @@ def cmd_compare(args):
     text = "\n".join(lines) + "\n"
     sys.stdout.write(text)
     if args.markdown:
-        with open(args.markdown, "w", encoding="utf-8") as f:
-            f.write("## Instruction-count gate\n\n" + text)
+        try:
+            with open(args.markdown, "w", encoding="utf-8") as f:
+                f.write("## Instruction-count gate\n\n" + text)
+        except OSError as e:
+            raise UsageError(f"--markdown {args.markdown}: cannot write: {e}")
     return EXIT_FAIL if n_failed else EXIT_OK
 
 
 def main(argv):
-    ap = argparse.ArgumentParser(description="Deterministic instruction-count gate (valgrind/callgrind).")
+    ap = ArgParser(description="Deterministic instruction-count gate (valgrind/callgrind).")
     sub = ap.add_subparsers(dest="mode", required=True)
     r = sub.add_parser("run", help="count instructions of each benchmark under callgrind")
     r.add_argument("--bench", required=True, help="the lrb_bench executable")
@@ -274,28 +365,32 @@ def main(argv):
     r.add_argument("--valgrind-arg", action="append", default=[],
                    help="extra valgrind argument, repeatable (e.g. --valgrind-arg=--toggle-collect=F)")
     r.add_argument("--keep", metavar="DIR", help="keep callgrind and JSON outputs in DIR")
-    r.add_argument("--timeout", type=float, default=None, help="seconds per benchmark (no limit)")
+    r.add_argument("--timeout", type=finite_float, default=None, help="seconds per benchmark (no limit)")
     r.add_argument("--jobs", type=int, default=1, help="valgrind processes at once (1)")
     c = sub.add_parser("compare", help="fail on an instruction-count increase above the threshold")
     c.add_argument("base")
     c.add_argument("new")
-    c.add_argument("--threshold", type=float, default=0.02, help="allowed growth (0.02 = +2 %%)")
+    c.add_argument("--threshold", type=finite_float, default=0.02,
+                   help="allowed growth, a fraction (0.02 = +2 %%)")
     c.add_argument("--markdown", metavar="OUT.md", help="also write the table to this file")
     args = ap.parse_args(argv)
     if args.mode == "run":
         if args.iterations < 1:
-            ap.error("--iterations must be >= 1")
+            r.error("--iterations must be >= 1")
         if args.jobs < 1:
-            ap.error("--jobs must be >= 1")
+            r.error("--jobs must be >= 1")
+        if args.timeout is not None and args.timeout <= 0:
+            r.error(f"--timeout {args.timeout:g}: must be > 0 seconds")
         return cmd_run(args)
-    if args.threshold < 0:
-        ap.error("--threshold must be >= 0")
+    # A fraction: "--threshold 20" meant as 20 % would let a 21-fold growth pass.
+    if not 0 <= args.threshold <= 1:
+        c.error(f"--threshold {args.threshold:g}: need a fraction 0 <= threshold <= 1 (0.02 = +2 %)")
     return cmd_compare(args)
 
 
 if __name__ == "__main__":
     try:
         sys.exit(main(sys.argv[1:]))
-    except (ValueError, RuntimeError, OSError) as e:
+    except (UsageError, ValueError, RuntimeError, OSError) as e:
         print(f"callgrind-gate: error: {e}", file=sys.stderr)
         sys.exit(EXIT_USAGE)

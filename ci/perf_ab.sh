@@ -23,35 +23,40 @@
 #      LRB_GIT_DIRTY=no go into each run's context, so every JSON says which commit it measured.
 #   3. The repetition rows of each side's rounds are joined (`ci/perf_gate.py --merge`, context of the
 #      first round) and gated with this checkout's ci/perf_gate.py: reps × rounds must reach --min-reps
-#      (9 by default; 5 × 2 = 10), else every benchmark is "insufficient data".
+#      (9 by default; 5 × 2 = 10), else every benchmark would be "insufficient data".
+# Before step 1 the arguments are checked, so that a typo costs seconds, not two builds and the runs:
+# the gate options by `ci/perf_gate.py --check-args` (one parser, no second copy of its rules here),
+# and reps × rounds against the --min-reps in force; either failing is exit 2.
 # --filter is passed to lrb_bench as --benchmark_filter (Google Benchmark's POSIX regex, "-" negates);
 # the gate compares whatever ran. Arguments after "--" go to both lrb_bench runs (e.g. --lrb-sweep=ci).
 # Results: build/ab/results/<shaA>_<shaB>/{a,b}.r<k>.json, a.json, b.json, gate.md.
 # Exit status: that of perf_gate.py (0 pass, 1 regression or undecidable, 3 incomparable);
-# 2 for a usage, checkout, build or run failure.
+# 2 for a usage, checkout, build or run failure. Usage errors are one line on stderr.
 set -euo pipefail
 
-usage() {
-    sed -n '3,5p' "$0" | sed 's/^# \{0,1\}//' >&2
-    exit 2
-}
 die() { echo "perf-ab: $*" >&2; exit 2; }
+# usage WHAT: one line, the synopsis is in the header
+usage() {
+    die "$1 (usage: perf_ab.sh BASE_REV CONTENDER_REV [--filter REGEX] [--reps N] [--rounds N]" \
+        "[--threshold T] [--alpha A] [--min-reps N] [-- LRB_BENCH_ARGS...])"
+}
 
-[ $# -ge 2 ] || usage
+[ $# -ge 2 ] || usage "need two revisions"
 base_rev=$1; cont_rev=$2; shift 2
 filter=""; reps=5; rounds=2; gate_args=(); bench_args=()
 while [ $# -gt 0 ]; do
     case $1 in
-        --filter) [ $# -ge 2 ] || usage; filter=$2; shift 2 ;;
+        --filter|--reps|--rounds|--threshold|--alpha|--min-reps) [ $# -ge 2 ] || usage "$1 needs a value" ;;&
+        --filter) filter=$2; shift 2 ;;
         --filter=*) filter=${1#*=}; shift ;;
-        --reps) [ $# -ge 2 ] || usage; reps=$2; shift 2 ;;
+        --reps) reps=$2; shift 2 ;;
         --reps=*) reps=${1#*=}; shift ;;
-        --rounds) [ $# -ge 2 ] || usage; rounds=$2; shift 2 ;;
+        --rounds) rounds=$2; shift 2 ;;
         --rounds=*) rounds=${1#*=}; shift ;;
-        --threshold|--alpha|--min-reps) [ $# -ge 2 ] || usage; gate_args+=("$1" "$2"); shift 2 ;;
+        --threshold|--alpha|--min-reps) gate_args+=("$1" "$2"); shift 2 ;;
         --threshold=*|--alpha=*|--min-reps=*) gate_args+=("$1"); shift ;;
         --) shift; bench_args=("$@"); break ;;
-        *) usage ;;
+        *) usage "unknown argument '$1'" ;;
     esac
 done
 [[ $reps =~ ^[1-9][0-9]*$ && $rounds =~ ^[1-9][0-9]*$ ]] || die "--reps and --rounds must be positive integers"
@@ -61,6 +66,13 @@ top=$PWD
 py=/usr/bin/python3  # Debian's interpreter: the first python3 on PATH has no SciPy (TOOLING.md §1)
 [ -x "$py" ] || py=python3
 
+# perf_gate.py prints its own one-line error; it answers with the --min-reps in force
+min_reps=$("$py" ci/perf_gate.py --check-args ${gate_args[@]+"${gate_args[@]}"}) || exit 2
+if [ $((reps * rounds)) -lt "$min_reps" ]; then
+    die "$reps reps × $rounds rounds = $((reps * rounds)) per side, below --min-reps $min_reps:" \
+        "the gate could only answer 'insufficient data'"
+fi
+
 resolve() {
     git rev-parse --verify --quiet "$1^{commit}" || die "not a commit: $1"
 }
@@ -68,9 +80,6 @@ sha_a=$(resolve "$base_rev")
 sha_b=$(resolve "$cont_rev")
 short_a=${sha_a:0:12}
 short_b=${sha_b:0:12}
-if [ $((reps * rounds)) -lt 9 ]; then
-    echo "perf-ab: warning: $reps reps × $rounds rounds = $((reps * rounds)) per side, below the gate's 9" >&2
-fi
 
 # checkout_and_build SHA: prints the path of that commit's lrb_bench
 checkout_and_build() {

@@ -6,6 +6,9 @@ Gate mode:
                     [--filter REGEX] [--markdown OUT.md] [--no-scipy]
 Merge mode (used by ci/perf_ab.sh to join the rounds of one side of an A/B run):
     ci/perf_gate.py --merge OUT.json IN1.json IN2.json ...
+Option check (ci/perf_ab.sh runs it before building anything, so a typo fails in seconds, not after the
+benchmarks): ci/perf_gate.py --check-args [--alpha A] [--threshold T] [--min-reps N] [--filter REGEX]
+    validates the gate options as gate mode would, prints the --min-reps in force and exits 0 (or 2).
 
 The rule (TOOLING.md §2.6, DESIGN.md §8). Compare.py cannot gate (it always exits 0), so the decision is
 made here, from the per-repetition rows (`run_type: iteration`) of each benchmark name:
@@ -23,19 +26,28 @@ A gate that cannot decide must not pass silently, so these count as failed:
     cannot reach small p-values at all; 3 vs 3 never goes below p = 0.1),
   - a benchmark of the baseline that is missing from the contender,
   - a contender row with error_occurred (lrb reports conformance failures that way, exit status 0),
-  - no benchmark left to compare at all (an empty baseline or a filter that matches nothing).
+  - no benchmark left to compare at all (an empty baseline, a filter that matches nothing, or a
+    baseline whose every benchmark errored).
 Benchmarks only in the contender, or that errored only in the baseline, are listed as "new" and pass.
 
-Results from different machines or programs are not comparable: if the context keys cpu_model, isa or
-gpu_name (when present on either side) or the executable's file name differ, the gate prints
-"incomparable: <key> differs (<a> vs <b>)" and exits 3 (the directory of the executable may differ:
-ci/perf_ab.sh builds each commit in its own worktree).
+Results from different machines, builds or programs are not comparable: if the context keys cpu_model,
+isa, gpu_name or build_type (when present on either side) or the executable's file name differ, the gate
+prints "incomparable: <key> differs (<a> vs <b>)" on stderr and exits 3 (the directory of the executable
+may differ: ci/perf_ab.sh builds each commit in its own worktree).
+
+Bad input is exit 2 with one line on stderr, never a traceback and never a verdict: a file that is not
+Google Benchmark JSON, an iteration row without a string name, a known time_unit or integer indices, a
+row without error_occurred whose real_time is not a finite number > 0 (a NaN or 0 would make the U test
+or the median change meaningless, and a NaN p-value must not read as "no difference"), an option out of
+range or not finite (alpha in (0, 1); threshold a fraction in [0, 1]: 0.10 = +10 %), a bad --filter
+regex, and an output file that cannot be written or is one of the inputs (checked before any work).
 
 Without SciPy the gate falls back to a weaker rule, labelled as such in the output:
 "contender min > baseline max AND median change > threshold" (--no-scipy forces it, for tests).
 
 Output: a Markdown table (name, baseline median, contender median, change, p-value, verdict), then the
-line "perf-gate: N passed, M failed". Exit status: 0 all passed, 1 any failed, 2 bad input, 3 incomparable.
+line "perf-gate: N passed, M failed". Exit status: 0 all passed, 1 any failed, 2 bad input or usage,
+3 incomparable.
 Names are keyed exactly as Google Benchmark writes them; the "/manual_time" suffix that manual timing
 (CUDA variants) appends is dropped only for display.
 """
@@ -51,8 +63,10 @@ import sys
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INCOMPARABLE = 0, 1, 2, 3
 
-# Context keys that identify the machine; a difference in any of them makes the runs incomparable.
-MACHINE_KEYS = ("cpu_model", "isa", "gpu_name")
+# Context keys that identify the machine and the build; a difference in any of them makes the runs
+# incomparable (a Debug build against a Release one measures the build type, not the change). Not
+# "sweep": an instance name fixes its shape whichever sweep registered it.
+MACHINE_KEYS = ("cpu_model", "isa", "gpu_name", "build_type")
 
 # Google Benchmark's time_unit values, in nanoseconds.
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
@@ -64,6 +78,60 @@ class InputError(Exception):
 
 class Incomparable(Exception):
     """Two results that must not be compared (exit 3)."""
+
+
+class ArgParser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr (exit 2), not argparse's usage block."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+
+def finite_float(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}")
+    # float() accepts "nan" and "inf"; either would switch the gate off (every comparison false)
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return v
+
+
+def is_timing(v):
+    """A finite number > 0. Not a bool: JSON true is an int to Python, but no timing."""
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        return False
+    try:
+        return math.isfinite(v) and v > 0
+    except OverflowError:  # an integer literal beyond float range
+        return False
+
+
+def check_output_path(path, inputs, what):
+    """Refuses an output file that cannot be written or that is one of the inputs, before any work: a
+    failure after the table was printed would leave a verdict on stdout and a traceback."""
+    if os.path.isdir(path):
+        raise InputError(f"{what} {path}: is a directory")
+    parent = os.path.dirname(path) or "."
+    if not os.path.isdir(parent):
+        raise InputError(f"{what} {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK) and not os.access(path, os.W_OK):
+        raise InputError(f"{what} {path}: not writable")
+    for inp in inputs:
+        same = os.path.realpath(path) == os.path.realpath(inp)
+        if not same and os.path.exists(path) and os.path.exists(inp):
+            same = os.path.samefile(path, inp)
+        if same:
+            raise InputError(f"{what} {path}: is an input file, would overwrite it")
+
+
+def write_text(path, text, what):
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        raise InputError(f"{what} {path}: cannot write: {e}")
 
 
 def load(path):
@@ -87,6 +155,31 @@ def is_iteration(row):
 
 def row_name(row):
     return row.get("name") or row.get("run_name") or ""
+
+
+def brief(v):
+    """repr(v) cut to 40 characters: an error line names the bad value without quoting a whole object."""
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_row(path, row):
+    """Checks the fields of one iteration row that this script uses; returns its name."""
+    name = row_name(row)
+    if not isinstance(name, str) or not name:
+        raise InputError(f"{path}: an iteration row has no string 'name' ({brief(name)})")
+    unit = row.get("time_unit", "ns")
+    if not isinstance(unit, str) or unit not in UNIT_NS:
+        raise InputError(f"{path}: {name}: time_unit {brief(unit)} is not one of {', '.join(UNIT_NS)}")
+    for key in ("family_index", "per_family_instance_index"):
+        if key in row and not (isinstance(row[key], int) and not isinstance(row[key], bool)):
+            raise InputError(f"{path}: {name}: {key} {brief(row[key])} is not an integer")
+    # An errored row's real_time is 0 by Google Benchmark's convention and is never used.
+    if not row.get("error_occurred"):
+        t = row.get("real_time")
+        if not is_timing(t):
+            raise InputError(f"{path}: {name}: real_time {brief(t)} is not a finite number > 0")
+    return name
 
 
 def display_name(name):
@@ -123,13 +216,14 @@ class Series:
         self.order = None  # (family_index, per_family_instance_index): registration order
 
 
-def collect(data, name_filter):
+def collect(path, data, name_filter):
     """Groups the iteration rows of one file by name, in first-seen order."""
     out = {}
     for row in data["benchmarks"]:
         if not isinstance(row, dict) or not is_iteration(row):
             continue
-        name = row_name(row)
+        # every row, also those the filter leaves out: a file holding invalid timings is not trusted
+        name = check_row(path, row)
         if name_filter is not None and not name_filter.search(name):
             continue
         s = out.setdefault(name, Series())
@@ -141,8 +235,6 @@ def collect(data, name_filter):
         if row.get("error_occurred"):
             s.errors.append(str(row.get("error_message", "")))
             continue
-        if unit not in UNIT_NS or not isinstance(row.get("real_time"), (int, float)):
-            raise InputError(f"{name}: row without a usable real_time/time_unit")
         s.times_ns.append(float(row["real_time"]) * UNIT_NS[unit])
     # Random interleaving mixes the rows; list benchmarks in registration order (as compare.py sorts).
     return dict(sorted(out.items(), key=lambda kv: kv[1].order))
@@ -243,20 +335,26 @@ def md_cell(text):
 
 
 def gate(args):
+    if args.markdown:
+        check_output_path(args.markdown, (args.baseline, args.contender), "--markdown")
     base = load(args.baseline)
     cont = load(args.contender)
     check_comparable(base.get("context", {}), cont.get("context", {}))
 
     name_filter = re.compile(args.filter) if args.filter else None
-    bs = collect(base, name_filter)
-    cs = collect(cont, name_filter)
+    bs = collect(args.baseline, base, name_filter)
+    cs = collect(args.contender, cont, name_filter)
     use_scipy = not args.no_scipy and have_scipy()
 
     names = list(bs) + [n for n in cs if n not in bs]
     rows = [judge(n, bs.get(n), cs.get(n), args, use_scipy) for n in names]
-    if not bs:
-        what = f"no baseline benchmark matches --filter {args.filter!r}" if args.filter \
-            else "the baseline holds no benchmark rows"
+    if not any(s.times_ns for s in bs.values()):
+        if bs:
+            what = "every baseline benchmark errored"
+        elif args.filter:
+            what = f"no baseline benchmark matches --filter {args.filter!r}"
+        else:
+            what = "the baseline holds no benchmark rows"
         rows.append(("(none)", None, None, None, None, f"nothing to compare: {what}", True, "ns"))
 
     lines = []
@@ -281,9 +379,8 @@ def gate(args):
     text = "\n".join(lines) + "\n"
     sys.stdout.write(text)
     if args.markdown:
-        with open(args.markdown, "w", encoding="utf-8") as f:
-            f.write(f"## Performance gate: `{os.path.basename(args.baseline)}` vs "
-                    f"`{os.path.basename(args.contender)}`\n\n" + text)
+        write_text(args.markdown, f"## Performance gate: `{os.path.basename(args.baseline)}` vs "
+                                  f"`{os.path.basename(args.contender)}`\n\n" + text, "--markdown")
     return EXIT_FAIL if n_failed else EXIT_OK
 
 
@@ -294,8 +391,10 @@ def merge(out_path, in_paths):
     one run each and would be wrong for the union. repetition_index is renumbered per name and
     `repetitions` set to the merged count, so the file reads like one run with more repetitions.
     Refuses (exit 3) inputs whose machine keys, executable name or lrb_git_commit differ: the rounds of
-    one side must come from one build on one machine.
+    one side must come from one build on one machine. Rows are checked as the gate checks them (exit 2),
+    so an invalid real_time is refused here rather than passed on to the gate.
     """
+    check_output_path(out_path, in_paths, "--merge")
     datas = [load(p) for p in in_paths]
     ctx0 = dict(datas[0].get("context", {}))
     for p, d in zip(in_paths[1:], datas[1:]):
@@ -305,7 +404,12 @@ def merge(out_path, in_paths):
         if a != b:
             raise Incomparable(f"incomparable: lrb_git_commit differs ({fmt_ctx(a)} vs {fmt_ctx(b)})"
                                f" in {p}")
-    rows = [r for d in datas for r in d["benchmarks"] if isinstance(r, dict) and is_iteration(r)]
+    rows = []
+    for p, d in zip(in_paths, datas):
+        for r in d["benchmarks"]:
+            if isinstance(r, dict) and is_iteration(r):
+                check_row(p, r)
+                rows.append(r)
     counts = {}
     for r in rows:
         counts[row_name(r)] = counts.get(row_name(r), 0) + 1
@@ -319,9 +423,9 @@ def merge(out_path, in_paths):
         r["repetitions"] = counts[name]
         merged.append(r)
     ctx0["lrb_merged_inputs"] = len(in_paths)
-    with open(out_path, "w", encoding="utf-8") as f:
-        json.dump({"context": ctx0, "benchmarks": merged}, f, indent=2)
-        f.write("\n")
+    # Other fields keep what Google Benchmark wrote, bare NaN included (bench/FORMAT.md: a counter may
+    # be NaN, which Google Benchmark itself writes that way and Python's json reads).
+    write_text(out_path, json.dumps({"context": ctx0, "benchmarks": merged}, indent=2) + "\n", "--merge")
     print(f"perf-gate merge: {len(merged)} rows of {len(counts)} benchmarks from {len(in_paths)} files"
           f" -> {out_path}")
     return EXIT_OK
@@ -334,13 +438,14 @@ def main(argv):
             return EXIT_USAGE
         return merge(argv[1], argv[2:])
 
-    ap = argparse.ArgumentParser(
+    ap = ArgParser(
         description="Mann–Whitney + median-threshold regression gate over Google Benchmark JSON "
-                    "(or --merge OUT.json IN.json... to join runs).")
+                    "(or --merge OUT.json IN.json... to join runs; --check-args OPTIONS... to "
+                    "validate the options alone).")
     ap.add_argument("baseline")
     ap.add_argument("contender")
-    ap.add_argument("--alpha", type=float, default=0.01, help="U-test significance level (0.01)")
-    ap.add_argument("--threshold", type=float, default=0.10,
+    ap.add_argument("--alpha", type=finite_float, default=0.01, help="U-test significance level (0.01)")
+    ap.add_argument("--threshold", type=finite_float, default=0.10,
                     help="median slowdown that counts (0.10 = +10 %%, shared CPU VMs; "
                          "use 0.05 on dedicated GPU hosts)")
     ap.add_argument("--min-reps", type=int, default=9,
@@ -349,9 +454,26 @@ def main(argv):
     ap.add_argument("--markdown", metavar="OUT.md", help="also write the table to this file")
     ap.add_argument("--no-scipy", action="store_true",
                     help="use the weaker min/max rule even if SciPy is present (tests)")
+    check_only = bool(argv) and argv[0] == "--check-args"
+    if check_only:
+        # stand-in file names: the check reads no file, and the options may come in any order
+        argv = ["BASELINE", "CONTENDER"] + argv[1:]
     args = ap.parse_args(argv)
-    if not 0 < args.alpha < 1 or args.threshold < 0 or args.min_reps < 2:
-        ap.error("need 0 < alpha < 1, threshold >= 0, min-reps >= 2")
+    if not 0 < args.alpha < 1:
+        ap.error(f"--alpha {args.alpha:g}: need 0 < alpha < 1")
+    # A fraction: "--threshold 10" meant as 10 % would let a tenfold slowdown pass.
+    if not 0 <= args.threshold <= 1:
+        ap.error(f"--threshold {args.threshold:g}: need a fraction 0 <= threshold <= 1 (0.10 = +10 %)")
+    if args.min_reps < 2:
+        ap.error(f"--min-reps {args.min_reps}: need >= 2")
+    if args.filter:
+        try:
+            re.compile(args.filter)
+        except re.error as e:
+            ap.error(f"--filter {args.filter!r}: not a valid regex: {e}")
+    if check_only:
+        print(args.min_reps)
+        return EXIT_OK
     return gate(args)
 
 
@@ -359,8 +481,8 @@ if __name__ == "__main__":
     try:
         sys.exit(main(sys.argv[1:]))
     except Incomparable as e:
-        print(str(e))
+        print(str(e), file=sys.stderr)
         sys.exit(EXIT_INCOMPARABLE)
-    except (InputError, re.error) as e:
+    except InputError as e:
         print(f"perf-gate: error: {e}", file=sys.stderr)
         sys.exit(EXIT_USAGE)
