@@ -265,11 +265,15 @@ fi
 # ---- report ---------------------------------------------------------------------------------------------------
 if want render; then
     echo "=== report"
-    jsons=("$out"/bench_*.json)
-    if [ ! -e "${jsons[0]}" ]; then
-        echo "  no bench_*.json in $out"; notrun+=(render)
+    # a JSON without rows (an lrb_bench that stopped at once) would make the whole table an input error
+    bargs=()
+    for j in "$out"/bench_*.json; do
+        [ -e "$j" ] || continue
+        grep -q '"run_name"' "$j" && bargs+=(--bench "$j") || echo "  $j: no rows, left out"
+    done
+    if [ ${#bargs[@]} -eq 0 ]; then
+        echo "  no bench_*.json with rows in $out"; notrun+=(render)
     else
-        bargs=(); for j in "${jsons[@]}"; do bargs+=(--bench "$j"); done
         # the first python with matplotlib (the GPU image's, or Debian's here); gpu_targets.py needs none
         py=; for p in python3 /usr/bin/python3; do $p -c 'import matplotlib' 2> /dev/null && { py=$p; break; }; done
         ${py:-python3} reports/gpu_targets.py "${bargs[@]}" --out "$out"/targets.md || failed+=(targets)

@@ -11,42 +11,120 @@ Regimes, from the machine's caches in the benchmark context: DRAM-sized instance
 last-level cache (bytes_min); L2-resident ones between 1/4 and 1× the per-core L2.
 
 usage: cpu_targets.py --bench bench.json [--bench bench_torch.json] [--sgemm sgemm.txt] [--out targets.md]
+
+Exit status: 0 when the table was written (whatever the verdicts), 2 with one line on stderr on bad input (a
+file that is not lrb_bench JSON or holds no benchmark rows, a malformed median row or context, an unreadable
+--sgemm) or an unwritable --out.
 """
 import argparse
 import json
+import math
 import re
 import statistics
 import sys
 
+UNIT_TO_US = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
+
+
+def fail(msg):
+    """Bad input: one line on stderr and exit status 2, never a traceback or a table of nothing."""
+    print(f"cpu_targets.py: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+def read_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+    except OSError as e:
+        fail(f"{path}: cannot read ({e.strerror})")
+    except ValueError as e:  # invalid JSON, or not UTF-8
+        fail(f"{path}: not valid JSON ({e})")
+    if not (isinstance(d, dict) and isinstance(d.get("benchmarks"), list) and isinstance(d.get("context", {}), dict)):
+        fail(f"{path}: not lrb_bench JSON (an object with a \"benchmarks\" list and a \"context\" object)")
+    if not d["benchmarks"]:
+        # a run cut short leaves some rows (targets then read "not measured"); none at all is not a run
+        fail(f"{path}: no benchmark rows")
+    return d
+
+
+def number(where, b, key, default):
+    """b[key] as a finite number (JSON null, absent or NaN: default, so that one instance without a value
+    reads "not measured" instead of losing the whole table); fail() on anything else."""
+    v = b.get(key)
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return default
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        fail(f"{where}: {key} {v!r} is not a number")
+    return v
+
+
+def time_us(where, b):
+    """real_time in µs by the row's time_unit (FORMAT.md fixes us; a writer that omits it means us)."""
+    unit = b.get("time_unit") or "us"
+    if not isinstance(unit, str) or unit not in UNIT_TO_US:
+        fail(f"{where}: unknown time_unit {unit!r}")
+    t = number(where, b, "real_time", None)
+    if t is None or t <= 0:
+        fail(f"{where}: real_time {b.get('real_time')!r} is not a positive time")
+    return t * UNIT_TO_US[unit]
+
 
 def load(paths):
-    rows, ctx = {}, {}
+    """The median rows of every file by name (times in µs) and the first context with caches, with its file."""
+    rows, ctx, ctx_path = {}, {}, None
     for p in paths:
-        d = json.load(open(p))
+        d = read_json(p)
         if not ctx and "caches" in d.get("context", {}):
-            ctx = d["context"]
-        for b in d.get("benchmarks", []):
+            ctx, ctx_path = d["context"], p
+        for i, b in enumerate(d["benchmarks"]):
+            if not isinstance(b, dict):
+                fail(f"{p}: row {i}: not an object")
+            # only the medians of instances that ran are read; the other rows are not checked
             if b.get("aggregate_name") != "median" or b.get("error_occurred"):
                 continue
+            where = f"{p}: row {i}"
+            if not isinstance(b.get("run_name"), str):
+                fail(f"{where}: a median row without a run_name")
+            where += f" ({b['run_name']})"
             name = b["run_name"].replace("/manual_time", "")
             parts = name.split("/")
-            if len(parts) < 3:
-                continue
-            shape = dict(s.split(":") for s in parts[2:] if ":" in s)
-            rows[name] = dict(family=parts[0], variant=parts[1], shape=shape, t=b["real_time"],
-                              frac=b.get("roofline_frac"), bytes=b.get("bytes_min", 0.0),
-                              macs=b.get("macs_total", 0.0))
-    return rows, ctx
+            if len(parts) < 3 or "." not in parts[1]:
+                continue  # not <family>/<backend>.<algorithm>/... (the roofline rows): skipped, no target reads it
+            shape = dict(s.split(":", 1) for s in parts[2:] if ":" in s)
+            if not all(shape.get(k, "").isdecimal() for k in ("L", "B", "D")):
+                fail(f"{where}: the name lacks L:, B: or D:<integer>")
+            rows[name] = dict(family=parts[0], variant=parts[1], shape=shape, t=time_us(where, b),
+                              frac=number(where, b, "roofline_frac", None), bytes=number(where, b, "bytes_min", 0.0),
+                              macs=number(where, b, "macs_total", 0.0))
+    return rows, ctx, ctx_path
 
 
-def cache_sizes(ctx):
+def cache_sizes(ctx, ctx_path):
     l2 = l3 = None
-    for c in ctx.get("caches", []):
+    caches = ctx.get("caches", [])
+    if not isinstance(caches, list) or not all(isinstance(c, dict) for c in caches):
+        fail(f"{ctx_path}: context caches is not a list of objects")
+    for c in caches:
+        if (c.get("type") in ("Unified", "Data") and c.get("level") == 2) or c.get("level") == 3:
+            # a byte count: the regimes compare bytes_min with it and print it in KiB and MiB
+            if isinstance(c.get("size"), bool) or not isinstance(c.get("size"), int) or c["size"] <= 0:
+                fail(f"{ctx_path}: context cache size {c.get('size')!r} is not a number of bytes")
         if c.get("type") in ("Unified", "Data") and c.get("level") == 2:
             l2 = c["size"]
         if c.get("level") == 3:
             l3 = c["size"]
     return l2 or (1 << 20), l3 or (32 << 20)
+
+
+def ctx_ratio(ctx, ctx_path, num, den):
+    """float(ctx[num]) / float(ctx[den]) (the triad scaling), None when the run measured no triad."""
+    if not ctx.get(den):
+        return None
+    try:
+        return float(ctx[num]) / float(ctx[den])
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        fail(f"{ctx_path}: context {num} {ctx.get(num)!r} and {den} {ctx.get(den)!r} are not bandwidths")
 
 
 def fmt(x, nd=2):
@@ -59,8 +137,8 @@ def main():
     ap.add_argument("--sgemm")
     ap.add_argument("--out")
     a = ap.parse_args()
-    rows, ctx = load(a.bench)
-    l2, l3 = cache_sizes(ctx)
+    rows, ctx, ctx_path = load(a.bench)
+    l2, l3 = cache_sizes(ctx, ctx_path)
     dram = lambda r: r["bytes"] >= 8 * l3
     l2res = lambda r: l2 / 4 <= r["bytes"] <= l2
 
@@ -111,9 +189,7 @@ def main():
         o = twin(r, "simd_t2.seq")
         if o:
             sp.append(r["t"] / o["t"])
-    tri = None
-    if ctx.get("roofline_triad_1t_gbs"):
-        tri = float(ctx["roofline_triad_2t_gbs"]) / float(ctx["roofline_triad_1t_gbs"])
+    tri = ctx_ratio(ctx, ctx_path, "roofline_triad_2t_gbs", "roofline_triad_1t_gbs")
     row("C4 2 threads ÷ 1 thread, scan seq, DRAM-sized", f"≥ 1.8× (this run's triad scaled {fmt(tri)}×)", sp,
         "simd_t2.seq vs simd_t1.seq", lambda m, lo: lo >= 1.8)
     for fam in ("scan_chain", "scan_rows"):
@@ -153,7 +229,12 @@ def main():
                              f"projections at {', '.join(fmt(g, 0) for g in gf)} GFLOP/s) | {fam} | "
                              f"{('met' if ratio <= 1.1 else 'not met') if fam == 'lru_wide' else '(not a target)'} |")
     if a.sgemm:
-        for line in open(a.sgemm):
+        try:
+            with open(a.sgemm, encoding="utf-8", errors="replace") as f:
+                sgemm = f.readlines()
+        except OSError as e:
+            fail(f"{a.sgemm}: cannot read ({e.strerror})")
+        for line in sgemm:
             m = re.match(r"^(\S+\^3|layer \S+)\s+(.+?)\s+threads=(\d)\s+([\d.]+) GFLOP/s", line)
             if m and m.group(1).startswith("2048") and "avx512" in m.group(2) and m.group(3) == "1":
                 g = float(m.group(4))
@@ -179,7 +260,11 @@ def main():
             "| target | threshold | measured | instances | verdict |", "|---|---|---|---|---|"]
     text = "\n".join(head + lines) + "\n"
     if a.out:
-        open(a.out, "w").write(text)
+        try:
+            with open(a.out, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as e:
+            fail(f"{a.out}: cannot write ({e.strerror})")
     else:
         sys.stdout.write(text)
 

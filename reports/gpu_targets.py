@@ -11,38 +11,99 @@ gated scan or WKV-4; bench/FORMAT.md). Ratios are of medians over the repetition
 Working sets: "large" is bytes_min ≥ 256 MB (G1's threshold; five times the 50 MiB L2 of an H100).
 
 usage: gpu_targets.py --bench bench.json [--bench more.json ...] [--out targets.md]
+
+Exit status: 0 when the table was written (whatever the verdicts), 2 with one line on stderr on bad input (a
+file that is not lrb_bench JSON or holds no benchmark rows, a malformed median row) or an unwritable --out.
 """
 import argparse
 import json
+import math
 import re
 import statistics
 import sys
 
 LARGE = 256e6
 REAL_SCANS = r"scan|scan_data|gpu_scan_bd"
+UNIT_TO_US = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
+
+
+def fail(msg):
+    """Bad input: one line on stderr and exit status 2, never a traceback or a table of nothing."""
+    print(f"gpu_targets.py: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+def read_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+    except OSError as e:
+        fail(f"{path}: cannot read ({e.strerror})")
+    except ValueError as e:  # invalid JSON, or not UTF-8
+        fail(f"{path}: not valid JSON ({e})")
+    if not (isinstance(d, dict) and isinstance(d.get("benchmarks"), list) and isinstance(d.get("context", {}), dict)):
+        fail(f"{path}: not lrb_bench JSON (an object with a \"benchmarks\" list and a \"context\" object)")
+    if not d["benchmarks"]:
+        # a run cut short leaves some rows (targets then read "not measured"); none at all is not a run
+        fail(f"{path}: no benchmark rows")
+    return d
+
+
+def number(where, b, key, default):
+    """b[key] as a finite number (JSON null, absent or NaN: default, so that one instance without a
+    roofline reads "not measured" instead of losing the whole table); fail() on anything else."""
+    v = b.get(key)
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return default
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        fail(f"{where}: {key} {v!r} is not a number")
+    return v
+
+
+def time_us(where, b):
+    """real_time in µs by the row's time_unit (FORMAT.md fixes us; a writer that omits it means us)."""
+    unit = b.get("time_unit") or "us"
+    if not isinstance(unit, str) or unit not in UNIT_TO_US:
+        fail(f"{where}: unknown time_unit {unit!r}")
+    t = number(where, b, "real_time", None)
+    if t is None or t <= 0:
+        fail(f"{where}: real_time {b.get('real_time')!r} is not a positive time")
+    return t * UNIT_TO_US[unit]
 
 
 def load(paths):
     rows, ctx = {}, {}
     for path in paths:
-        d = json.load(open(path))
+        d = read_json(path)
         if not ctx.get("gpu"):
             ctx = d.get("context", {})
-        load_rows(d, rows)
+        load_rows(path, d, rows)
     return rows, ctx
 
 
-def load_rows(d, rows):
-    for b in d.get("benchmarks", []):
+def load_rows(path, d, rows):
+    for i, b in enumerate(d["benchmarks"]):
+        if not isinstance(b, dict):
+            fail(f"{path}: row {i}: not an object")
+        # only the medians of instances that ran are read; the other rows are not checked
         if b.get("aggregate_name") != "median" or b.get("error_occurred"):
             continue
+        where = f"{path}: row {i}"
+        if not isinstance(b.get("run_name"), str):
+            fail(f"{where}: a median row without a run_name")
+        where += f" ({b['run_name']})"
         name = b["run_name"].replace("/manual_time", "")
         parts = name.split("/")
         if len(parts) < 3 or not parts[1].startswith("cuda."):
-            continue
-        shape = {k: int(v) for k, v in (s.split(":") for s in parts[2:] if ":" in s)}
-        rows[name] = dict(family=parts[0], variant=parts[1], shape=shape, t=b["real_time"],
-                          frac=b.get("roofline_frac"), bytes=b.get("bytes_min", 0.0))
+            continue  # not a cuda instance (the roofline rows, other backends): skipped, no target reads it
+        try:
+            shape = {k: int(v) for k, v in (s.split(":") for s in parts[2:] if ":" in s)}
+        except ValueError:
+            fail(f"{where}: a name segment is not <key>:<integer>")
+        if "L" not in shape:
+            fail(f"{where}: no L:<length> in the name")
+        rows[name] = dict(family=parts[0], variant=parts[1], shape=shape, t=time_us(where, b),
+                          frac=number(where, b, "roofline_frac", None), bytes=number(where, b, "bytes_min", 0.0))
 
 
 def fmt(x, nd=2):
@@ -143,7 +204,11 @@ def main():
             "| scan | crossover | ratios |", "|---|---|---|"] + (xo or ["| – | not measured | – |"])
     text = "\n".join(head + lines + tail) + "\n"
     if a.out:
-        open(a.out, "w").write(text)
+        try:
+            with open(a.out, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as e:
+            fail(f"{a.out}: cannot write ({e.strerror})")
     else:
         sys.stdout.write(text)
 

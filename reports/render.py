@@ -15,6 +15,11 @@ plots <family>_B<B>_D<D>[_F<F>]_{latency,roofline,tokens}.{png,svg}.
 
 Runs with Debian's python3 (NumPy 1.24, Matplotlib 3.6, Agg backend) and nothing else. Output order
 and the plot files are deterministic, so committed reports diff cleanly.
+
+Every input is read before --out is created. Exit status: 0 when the report was written, 2 with one line on
+stderr on bad input (a file that cannot be read or is not what its option says, a --bench file without a
+usable benchmark row, --bench files of different machines, a --conformance file of unparsable lines only) or
+an unwritable --out. Malformed rows among usable ones are skipped with a warning.
 """
 import argparse
 import csv
@@ -50,6 +55,12 @@ def warn(msg):
     print(f"render.py: warning: {msg}", file=sys.stderr)
 
 
+def fail(msg):
+    """Bad input: one line on stderr and exit status 2, never a traceback or an empty report."""
+    print(f"render.py: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
 def fnum(x):
     """float(x), or NaN for anything missing or unparsable (JSON null, strings, absent keys)."""
     try:
@@ -73,6 +84,8 @@ def load_json_salvaging(path):
     than lose the whole run. Returns (document, note or None)."""
     with open(path, encoding="utf-8", errors="replace") as f:
         text = f.read()
+    if not text.strip():
+        fail(f"{path}: empty file")
     try:
         return json.loads(text), None
     except json.JSONDecodeError as e:
@@ -83,12 +96,12 @@ def load_json_salvaging(path):
             doc = json.loads(text[: end + 1] + "]}")
         except json.JSONDecodeError:
             continue
-        if isinstance(doc, dict) and isinstance(doc.get("benchmarks"), list):
+        if isinstance(doc, dict) and isinstance(doc.get("benchmarks"), list) and doc["benchmarks"]:
             note = (f"truncated JSON ({first_error.msg}, char {first_error.pos}); "
                     f"{len(doc['benchmarks'])} rows salvaged")
             warn(f"{path}: {note}")
             return doc, note
-    raise SystemExit(f"render.py: {path}: not valid benchmark JSON ({first_error})")
+    fail(f"{path}: not valid benchmark JSON ({first_error})")
 
 
 def parse_run_name(run_name):
@@ -130,31 +143,45 @@ COUNTER_KEYS = ("items_per_second", "bytes_per_second", "roofline_frac", "mac_pe
                 "params", "tokens", "bytes_min")
 
 
+def row_problem(b):
+    """Why a benchmark row cannot be read (None when it can): not an object, a name or tag that is not a string,
+    a time unit that is not one of ns, us, ms, s."""
+    if not isinstance(b, dict):
+        return "not an object"
+    for k in ("name", "run_name", "run_type", "aggregate_name", "time_unit", "label"):
+        if b.get(k) is not None and not isinstance(b[k], str):
+            return f"{k} {b[k]!r} is not a string"
+    if (b.get("time_unit") or "us") not in UNIT_TO_US:
+        return f"unknown time_unit {b['time_unit']!r}"
+    return None
+
+
 def read_bench(path, file_index):
     doc, note = load_json_salvaging(path)
     if not isinstance(doc, dict):
-        raise SystemExit(f"render.py: {path}: top level is not an object")
+        fail(f"{path}: top level is not an object")
+    if not isinstance(doc.get("benchmarks", []), list):
+        fail(f"{path}: \"benchmarks\" is not a list")
     ctx = doc.get("context") if isinstance(doc.get("context"), dict) else {}
-    rows = []
-    for b in doc.get("benchmarks") or []:
-        if not isinstance(b, dict):
+    rows, skipped = [], []
+    for i, b in enumerate(doc.get("benchmarks") or []):
+        why = row_problem(b)
+        if why:
+            skipped.append(f"row {i}: {why}")
             continue
         run_type = b.get("run_type", "iteration")
         agg = b.get("aggregate_name")
         run_name = b.get("run_name")
         if not run_name:
             # older writers have no run_name: the aggregate suffix is the last `_<aggregate>` of name
-            run_name = b.get("name", "")
+            run_name = b.get("name") or ""
             if run_type == "aggregate" and agg and run_name.endswith("_" + agg):
                 run_name = run_name[: -len(agg) - 1]
         family, variant, shape, manual = parse_run_name(run_name)
         if not family:
+            skipped.append(f"row {i}: no name")
             continue
-        unit = b.get("time_unit") or "us"  # FORMAT.md fixes µs; a writer that omits it means µs
-        scale = UNIT_TO_US.get(unit)
-        if scale is None:
-            warn(f"{path}: {b.get('name')}: unknown time_unit {unit!r}, assuming us")
-            scale = 1.0
+        scale = UNIT_TO_US[b.get("time_unit") or "us"]  # FORMAT.md fixes µs; a writer that omits it means µs
         # cv aggregates hold a fraction although time_unit says us (TOOLING.md §2.4): never rescale them
         is_fraction = run_type == "aggregate" and (b.get("aggregate_unit") == "percentage" or agg == "cv")
         t = fnum(b.get("real_time"))
@@ -165,6 +192,13 @@ def read_bench(path, file_index):
             "error_message": str(b.get("error_message") or "").strip(), "label": parse_label(b.get("label")),
             "counters": {k: fnum(b.get(k)) for k in COUNTER_KEYS if k in b},
         })
+    # a file without one usable row would render as an empty report; some malformed rows among good ones are
+    # dropped as a truncated file's tail is
+    if not rows:
+        fail(f"{path}: no usable benchmark rows" + (f" ({len(skipped)} malformed, {skipped[0]})" if skipped else ""))
+    if skipped:
+        warn(f"{path}: {len(skipped)} malformed row(s) skipped ({skipped[0]}" + (", ..." if len(skipped) > 1 else "")
+             + ")")
     return {"path": path, "name": os.path.basename(path), "context": ctx, "rows": rows, "note": note}
 
 
@@ -760,6 +794,7 @@ def parse_complexity(paths):
 def read_conformance(paths):
     rows, bad = [], 0
     for path in paths:
+        good, bad_here = 0, 0
         with open(path, encoding="utf-8", errors="replace") as f:
             for ln in f:
                 ln = ln.strip()
@@ -768,10 +803,17 @@ def read_conformance(paths):
                 try:
                     o = json.loads(ln)
                 except json.JSONDecodeError:
-                    bad += 1
+                    bad_here += 1
                     continue
                 if isinstance(o, dict):
                     rows.append(o)
+                    good += 1
+                else:
+                    bad_here += 1  # JSON, but not a row
+        # a stray line is reported and skipped (a check cut off mid-line); a file of nothing else is not its output
+        if bad_here and not good:
+            fail(f"{path}: not lrb check --json output ({bad_here} unparsable line(s), no row)")
+        bad += bad_here
     if bad:
         warn(f"conformance: {bad} unparsable lines skipped")
     return rows, bad
@@ -1001,6 +1043,36 @@ def header_section(a, benches, ctx_sources, others):
     return md + [""]
 
 
+def read_context(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            c = json.load(f)
+    except ValueError as e:  # invalid JSON, or not UTF-8 (an unreadable file is main()'s OSError)
+        fail(f"{path}: not valid context JSON ({e})")
+    if not isinstance(c, dict):
+        fail(f"{path}: context is not a JSON object")
+    return c
+
+
+def same_machine(benches):
+    """Rows of different machines must not be pooled: every --bench file whose context names the CPU model
+    (`cpu_model`) or the device (the name that `gpu` starts with; lrb_bench writes `none` when it had none) must
+    name the same as the first file that does. The PyTorch peer names no device; the files of one run
+    (ci/gpu_run.sh writes one per family) all name the same."""
+    seen = {}
+    for b in benches:
+        gpu = b["context"].get("gpu")
+        for key, v in (("cpu_model", b["context"].get("cpu_model")),
+                       ("gpu", gpu.split(",")[0] if isinstance(gpu, str) and gpu != "none" else None)):
+            if not isinstance(v, str) or not v.strip():
+                continue
+            v = " ".join(v.split())  # /proc/cpuinfo's padding, kept by some writers and stripped by others
+            first = seen.setdefault(key, (b["path"], v))
+            if first[1] != v:
+                fail(f"{b['path']}: measured on another machine than {first[0]} ({key} {v!r} vs {first[1]!r}); "
+                     "render each machine's files separately")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Render lrb benchmark/conformance output into summary.csv, "
                                  "summary.md and plots.")
@@ -1015,8 +1087,7 @@ def main(argv=None):
     try:
         return render(a)
     except OSError as e:
-        print(f"render.py: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
-        return 1
+        fail(f"{e.filename or ''}: {e.strerror or e}")
 
 
 def render(a):
@@ -1024,17 +1095,17 @@ def render(a):
     # SVG text stays text (searchable, smaller; titles can be checked by the smoke test)
     plt.rcParams["svg.fonttype"] = "none"
 
-    os.makedirs(a.out, exist_ok=True)
+    # every input first: a run that fails on one leaves no half-made --out
     benches = [read_bench(p, i) for i, p in enumerate(a.bench)]
+    same_machine(benches)
     ctx_sources = [(b["name"], b["context"]) for b in benches]
-    for p in a.context:
-        try:
-            with open(p, encoding="utf-8") as f:
-                c = json.load(f)
-            if isinstance(c, dict):
-                ctx_sources.append((os.path.basename(p), c))
-        except (OSError, json.JSONDecodeError) as e:
-            warn(f"{p}: context not read ({e})")
+    ctx_sources += [(os.path.basename(p), read_context(p)) for p in a.context]
+    if a.complexity:
+        groups, verbatim = parse_complexity(a.complexity)
+    if a.conformance:
+        crows, bad = read_conformance(a.conformance)
+
+    os.makedirs(a.out, exist_ok=True)
     recs, others = build_model(benches)
     write_csv(os.path.join(a.out, "summary.csv"), recs, others)
     styles = style_for(sorted({r["variant"] for r in recs}, key=variant_sort_key))
@@ -1065,10 +1136,8 @@ def render(a):
         md += ["No benchmark rows with an `L:` segment in the input.", ""]
     md += fam_md
     if a.complexity:
-        groups, verbatim = parse_complexity(a.complexity)
         md += complexity_section(groups, verbatim, [os.path.basename(p) for p in a.complexity])
     if a.conformance:
-        crows, bad = read_conformance(a.conformance)
         md += conformance_section(crows, bad, [os.path.basename(p) for p in a.conformance])
     with open(os.path.join(a.out, "summary.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(md).rstrip() + "\n")

@@ -3,8 +3,9 @@
 # documents the numbers). Checks that every output exists, that summary.md holds the expected tables and
 # values worked out by hand from the fixture (crossover L*, speed-ups, medians, cv, roofline fraction),
 # that summary.csv has the statistics of the repetitions, that the plots are real non-empty PNG/SVG files
-# whose titles carry slope and crossover, that two runs give identical files, and that the edge inputs
-# (aggregates only, ns unit, /repeats:N, no label, single L, truncated JSON) still render.
+# whose titles carry slope and crossover, that two runs give identical files, that the edge inputs
+# (aggregates only, ns unit, /repeats:N, no label, single L, truncated JSON, some malformed rows) still render,
+# and that bad input is refused with exit 2 and one line on stderr, before --out is made.
 # usage: render_smoke.sh OUT_DIR
 set -u
 out=${1:?usage: render_smoke.sh OUT_DIR}
@@ -114,17 +115,62 @@ if $py "$render" "${args[@]}" --out "$out/again" > /dev/null 2>&1 && diff -r -q 
 else bad "second run differs"; diff -r -q "$main" "$out/again" | head -5; fi
 
 # --- edge inputs: aggregates only in ns with /repeats:3, no labels/counters, a single-L family, and a
-# truncated benchmark file (a crashed run)
+# truncated benchmark file (a crashed run; on its own, as its machine is not bench_edge.json's)
 head -c 30000 "$fx/bench.json" > "$out/truncated.json"
-if $py "$render" --bench "$fx/bench_edge.json" --bench "$out/truncated.json" --out "$out/edge" > "$out/edge.log" 2>&1; then ok
+if $py "$render" --bench "$fx/bench_edge.json" --out "$out/edge" > "$out/edge.log" 2>&1; then ok
 else bad "render.py failed on edge inputs"; cat "$out/edge.log"; fi
-has "$out/edge/summary.md" "truncated JSON" "### glru — B=1, D=64, B·D=64" "| 16 | 2.000 (5.0 %) |" "| 64 | 7.000 (5.0 %) |" \
+if $py "$render" --bench "$out/truncated.json" --out "$out/truncated" > "$out/truncated.log" 2>&1; then ok
+else bad "render.py failed on a truncated file"; cat "$out/truncated.log"; fi
+has "$out/truncated/summary.md" "truncated JSON"
+has "$out/edge/summary.md" "### glru — B=1, D=64, B·D=64" "| 16 | 2.000 (5.0 %) |" "| 64 | 7.000 (5.0 %) |" \
     "### wkv4 — B=1, D=64, B·D=64" "| 1 | 3.500 (n=1) |" "no roofline plot" \
     "No \`ref.seq\` in this group" "| simd.logstep | simd.seq | 64 | 1.25 |"
 has "$out/edge/summary.csv" "glru,glru,ref.seq,16,1,64,,64,3,aggregates,2,,,,5,8e+06,"
 [ -s "$out/edge/wkv4_B1_D64_latency.png" ] && ok || bad "edge: single-L plot missing"
+# some malformed rows among good ones: skipped with one warning, the rest renders
+$py - "$fx/bench_edge.json" "$out/malformed_some.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["benchmarks"] += [{"name": 7}, {"name": "glru/ref.seq/L:64/B:1/D:64", "time_unit": ["us"], "real_time": 5}]
+json.dump(d, open(sys.argv[2], "w"))
+PY
+if $py "$render" --bench "$out/malformed_some.json" --out "$out/malformed_some" > /dev/null 2> "$out/malformed.err" &&
+   [ "$(wc -l < "$out/malformed.err")" -eq 1 ]; then ok; else bad "some malformed rows: $(cat "$out/malformed.err")"; fi
+has "$out/malformed.err" "2 malformed row(s) skipped (row 11: name 7 is not a string, ...)"
+has "$out/malformed_some/summary.md" "| 16 | 2.000 (5.0 %) |"
+
 # usage errors exit non-zero
 $py "$render" --out "$out/x" > /dev/null 2>&1 && bad "no --bench accepted" || ok
+
+# bad input: exit 2, one line on stderr naming the file, and no --out directory left behind
+refused() { # WHAT FILE ARGS...: render.py ARGS exits 2 with one stderr line that names FILE, and makes no --out
+    local what=$1 file=$2 rc n; shift 2
+    rm -rf "$out/refused"
+    $py "$render" "$@" --out "$out/refused" > /dev/null 2> "$out/refused.err"; rc=$?
+    n=$(wc -l < "$out/refused.err")
+    if [ $rc -eq 2 ] && [ "$n" -eq 1 ] && grep -qF -- "$file" "$out/refused.err" && [ ! -e "$out/refused" ]; then ok
+    else bad "$what: exit $rc, $n stderr line(s)$([ -e "$out/refused" ] && echo ", --out made"):" \
+             "$(head -c 300 "$out/refused.err")"; fi
+}
+printf '' > "$out/empty.json"
+echo '{not json' > "$out/notjson.json"
+echo '{}' > "$out/obj.json"
+echo '{"benchmarks": [null, 1, "x"]}' > "$out/nonrows.json"
+echo '{"benchmarks": [{"name": 7}, {"name": "scan/ref.seq/L:16/B:1/D:256", "time_unit": ["us"], "real_time": 5}]}' \
+    > "$out/malformed.json"
+printf 'not a row\n{"cut off' > "$out/conformance_bad.jsonl"
+refused "empty --bench" "$out/empty.json" --bench "$out/empty.json"
+refused "--bench not JSON" "$out/notjson.json" --bench "$out/notjson.json"
+refused "--bench {}" "$out/obj.json" --bench "$out/obj.json"
+refused "--bench rows not objects" "$out/nonrows.json" --bench "$out/nonrows.json"
+refused "--bench of malformed rows only" "$out/malformed.json" --bench "$out/malformed.json"
+refused "--bench a directory" "$fx" --bench "$fx"
+refused "--bench missing" "$out/none.json" --bench "$out/none.json"
+refused "--bench of two machines" "$fx/bench_edge.json" --bench "$fx/bench.json" --bench "$fx/bench_edge.json"
+refused "--context missing" "$out/none.json" --bench "$fx/bench_edge.json" --context "$out/none.json"
+refused "--context not JSON" "$out/notjson.json" --bench "$fx/bench_edge.json" --context "$out/notjson.json"
+refused "--conformance unparsable" "$out/conformance_bad.jsonl" --bench "$fx/bench_edge.json" \
+    --conformance "$out/conformance_bad.jsonl"
 
 echo "render smoke: $pass passed, $fail failed"
 [ $fail -eq 0 ]
