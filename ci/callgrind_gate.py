@@ -52,59 +52,18 @@ a --timeout that is not a finite number > 0, a --filter that the benchmark binar
 names are looked up on PATH), and an --out or --markdown file that cannot be written or is an input.
 """
 
-import argparse
 import concurrent.futures
 import json
 import os
-import math
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 
+from gate_cli import ArgParser, InputError, brief, check_output_path, finite_float
+
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad arguments or input files (exit 2)."""
-
-
-class ArgParser(argparse.ArgumentParser):
-    """Usage errors as one line on stderr (exit 2), not argparse's usage block. The subcommand parsers
-    inherit the class, so their errors read "callgrind_gate.py compare: ..."."""
-
-    def error(self, message):
-        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
-
-
-def finite_float(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}")
-    # float() accepts "nan" and "inf"; a NaN threshold makes every comparison false, i.e. all pass
-    if not math.isfinite(v):
-        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
-    return v
-
-
-def check_output_path(path, inputs, what):
-    """Refuses an output file that cannot be written or that is one of the inputs, before any work (for
-    run: before minutes of valgrind whose counts would then be lost)."""
-    if os.path.isdir(path):
-        raise UsageError(f"{what} {path}: is a directory")
-    parent = os.path.dirname(path) or "."
-    if not os.path.isdir(parent):
-        raise UsageError(f"{what} {path}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK) and not os.access(path, os.W_OK):
-        raise UsageError(f"{what} {path}: not writable")
-    for inp in inputs:
-        same = os.path.realpath(path) == os.path.realpath(inp)
-        if not same and os.path.exists(path) and os.path.exists(inp):
-            same = os.path.samefile(path, inp)
-        if same:
-            raise UsageError(f"{what} {path}: is an input file, would overwrite it")
 
 
 def resolve_bench(path):
@@ -114,10 +73,10 @@ def resolve_bench(path):
     if os.sep not in path and not os.path.exists(path):
         found = shutil.which(path)
         if found is None:
-            raise UsageError(f"--bench {path}: no such file, and not found on PATH")
+            raise InputError(f"--bench {path}: no such file, and not found on PATH")
         path = found
     if not os.path.isfile(path) or not os.access(path, os.X_OK):
-        raise UsageError(f"--bench {path}: not an executable file")
+        raise InputError(f"--bench {path}: not an executable file")
     return os.path.abspath(path)
 
 # POSIX extended-regex metacharacters: Google Benchmark 1.7.1 matches --benchmark_filter with regcomp
@@ -174,7 +133,7 @@ def list_benchmarks(args):
     # that is a usage error, not "no benchmark matches".
     bad_re = re.search(r"Could not compile benchmark re: *(.*)", p.stderr)
     if bad_re:
-        raise UsageError(f"--filter {args.filter!r}: not a valid regex: {bad_re.group(1).strip()}")
+        raise InputError(f"--filter {args.filter!r}: not a valid regex: {bad_re.group(1).strip()}")
     if p.returncode != 0:
         sys.stderr.write(p.stderr[-4000:])
         raise RuntimeError(f"listing failed (exit {p.returncode}): {' '.join(cmd)}")
@@ -239,10 +198,10 @@ def count_one(args, name, workdir, idx):
 def cmd_run(args):
     check_output_path(args.out, (), "--out")
     if args.keep and os.path.exists(args.keep) and not os.path.isdir(args.keep):
-        raise UsageError(f"--keep {args.keep}: not a directory")
+        raise InputError(f"--keep {args.keep}: not a directory")
     args.bench = resolve_bench(args.bench)
     if shutil.which("valgrind") is None:
-        raise UsageError("valgrind not found on PATH")
+        raise InputError("valgrind not found on PATH")
     names = list_benchmarks(args)
     if not names:
         print(f"callgrind-gate run: no benchmark matches --filter {args.filter!r}")
@@ -280,24 +239,18 @@ def cmd_run(args):
     return EXIT_FAIL if failed or not counts else EXIT_OK
 
 
-def brief(v):
-    """repr(v) cut to 40 characters: an error line names the bad value without quoting a whole object."""
-    text = repr(v)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 def load_counts(path):
     try:
         with open(path, "r", encoding="utf-8") as f:
             data = json.load(f)
     except (OSError, ValueError) as e:
-        raise UsageError(f"{path}: cannot read counts JSON: {e}")
+        raise InputError(f"{path}: cannot read counts JSON: {e}")
     if not isinstance(data, dict):
-        raise UsageError(f"{path}: expected an object {{benchmark name: instruction count}}")
+        raise InputError(f"{path}: expected an object {{benchmark name: instruction count}}")
     for name, v in data.items():
         # bool is an int in Python: JSON true would count as 1 instruction
         if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-            raise UsageError(f"{path}: {name}: count {brief(v)} is not an integer >= 0 "
+            raise InputError(f"{path}: {name}: count {brief(v)} is not an integer >= 0 "
                              "(expected an object {benchmark name: instruction count})")
     return data
 
@@ -344,7 +297,7 @@ def cmd_compare(args):
             with open(args.markdown, "w", encoding="utf-8") as f:
                 f.write("## Instruction-count gate\n\n" + text)
         except OSError as e:
-            raise UsageError(f"--markdown {args.markdown}: cannot write: {e}")
+            raise InputError(f"--markdown {args.markdown}: cannot write: {e}")
     return EXIT_FAIL if n_failed else EXIT_OK
 
 
@@ -391,6 +344,6 @@ def main(argv):
 if __name__ == "__main__":
     try:
         sys.exit(main(sys.argv[1:]))
-    except (UsageError, ValueError, RuntimeError, OSError) as e:
+    except (InputError, ValueError, RuntimeError, OSError) as e:
         print(f"callgrind-gate: error: {e}", file=sys.stderr)
         sys.exit(EXIT_USAGE)

@@ -52,7 +52,6 @@ Names are keyed exactly as Google Benchmark writes them; the "/manual_time" suff
 (CUDA variants) appends is dropped only for display.
 """
 
-import argparse
 import importlib
 import json
 import math
@@ -60,6 +59,8 @@ import os
 import re
 import statistics
 import sys
+
+from gate_cli import ArgParser, InputError, brief, check_output_path, finite_float
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INCOMPARABLE = 0, 1, 2, 3
 
@@ -72,30 +73,8 @@ MACHINE_KEYS = ("cpu_model", "isa", "gpu_name", "build_type")
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 
-class InputError(Exception):
-    """A file that is not Google Benchmark JSON (exit 2)."""
-
-
 class Incomparable(Exception):
     """Two results that must not be compared (exit 3)."""
-
-
-class ArgParser(argparse.ArgumentParser):
-    """Usage errors as one line on stderr (exit 2), not argparse's usage block."""
-
-    def error(self, message):
-        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
-
-
-def finite_float(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}")
-    # float() accepts "nan" and "inf"; either would switch the gate off (every comparison false)
-    if not math.isfinite(v):
-        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
-    return v
 
 
 def is_timing(v):
@@ -106,24 +85,6 @@ def is_timing(v):
         return math.isfinite(v) and v > 0
     except OverflowError:  # an integer literal beyond float range
         return False
-
-
-def check_output_path(path, inputs, what):
-    """Refuses an output file that cannot be written or that is one of the inputs, before any work: a
-    failure after the table was printed would leave a verdict on stdout and a traceback."""
-    if os.path.isdir(path):
-        raise InputError(f"{what} {path}: is a directory")
-    parent = os.path.dirname(path) or "."
-    if not os.path.isdir(parent):
-        raise InputError(f"{what} {path}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK) and not os.access(path, os.W_OK):
-        raise InputError(f"{what} {path}: not writable")
-    for inp in inputs:
-        same = os.path.realpath(path) == os.path.realpath(inp)
-        if not same and os.path.exists(path) and os.path.exists(inp):
-            same = os.path.samefile(path, inp)
-        if same:
-            raise InputError(f"{what} {path}: is an input file, would overwrite it")
 
 
 def write_text(path, text, what):
@@ -155,12 +116,6 @@ def is_iteration(row):
 
 def row_name(row):
     return row.get("name") or row.get("run_name") or ""
-
-
-def brief(v):
-    """repr(v) cut to 40 characters: an error line names the bad value without quoting a whole object."""
-    text = repr(v)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def check_row(path, row):

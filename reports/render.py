@@ -37,8 +37,9 @@ matplotlib.use("Agg")  # no display on CI machines or the GPU host
 import matplotlib.pyplot as plt  # noqa: E402  (must follow matplotlib.use)
 from matplotlib.ticker import EngFormatter, FixedLocator, FuncFormatter, LogLocator, NullLocator  # noqa: E402
 
+from bench_json import UNIT_TO_US  # noqa: E402  (the time units of the targets tables too)
+
 NAN = float("nan")
-UNIT_TO_US = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
 SHAPE_KEYS = ("L", "B", "D", "F")
 # Name segments Google Benchmark appends to an instance name that are not part of lrb's identity.
 # `threads:N` is kept: the roofline families carry it in their own names (roofline/copy/threads:1).

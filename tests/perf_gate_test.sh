@@ -348,7 +348,7 @@ echo "--- perf_ab.sh end to end (throw-away repository, stand-in lrb_bench)"
 if [ $have_fake = yes ] && command -v cmake > /dev/null && command -v ninja > /dev/null && command -v git > /dev/null; then
     repo=$tmp/abrepo
     mkdir -p "$repo/ci" "$repo/bench"
-    cp "$top/ci/perf_ab.sh" "$top/ci/perf_gate.py" "$repo/ci/"
+    cp "$top/ci/perf_ab.sh" "$top/ci/perf_gate.py" "$top/ci/gate_cli.py" "$repo/ci/"
     cp "$fx/fake_bench.cc" "$repo/bench/lrb_bench.cc"
     cat > "$repo/CMakeLists.txt" <<'EOF'
 cmake_minimum_required(VERSION 3.25)
