@@ -91,6 +91,7 @@ def main():
     ap.add_argument("--bench", action="append", required=True)
     ap.add_argument("--sgemm")
     ap.add_argument("--out")
+    ap.error = fail  # one line and exit 2, not argparse's usage block
     a = ap.parse_args()
     rows, ctx, ctx_path = load(a.bench)
     l2, l3 = cache_sizes(ctx, ctx_path)

@@ -78,6 +78,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bench", action="append", required=True, help="lrb_bench JSON (repeatable)")
     ap.add_argument("--out")
+    ap.error = fail  # one line and exit 2, not argparse's usage block
     a = ap.parse_args()
     rows, ctx = load(a.bench)
 

@@ -1084,6 +1084,7 @@ def main(argv=None):
     ap.add_argument("--context", action="append", default=[], help="context.json from the CI script (repeatable)")
     ap.add_argument("--out", required=True, help="output directory (created)")
     ap.add_argument("--title", default="lrb benchmark report")
+    ap.error = fail  # one line and exit 2, not argparse's usage block
     a = ap.parse_args(argv)
     try:
         return render(a)
