@@ -427,12 +427,17 @@ static int cmd_run(int argc, char **argv)
     /* linear and layernorm take any leading axes as rows: such an input is viewed as (1, rows, width) */
     int rows_view = 0, lead_ndim = 0;
     int64_t lead_shape[LRB_MAX_NDIM];
+    /* the last file whose shape was read: a file is parsed in full, and a tensor's rules come one after another */
+    char read_path[1024] = "";
+    int read_ndim = 0;
+    int64_t read_shape[LRB_MAX_NDIM];
     if (!strcmp(o.layer, "linear") || !strcmp(o.layer, "layernorm")) {
-        int ndim;
-        if (npy_shape(path_of[0], &ndim, lead_shape, err, sizeof err))
+        if (npy_shape(path_of[0], &read_ndim, read_shape, err, sizeof err))
             return usage_error("run: %s%s", err, "");
-        rows_view = ndim >= 1 && ndim != 3;
-        lead_ndim = ndim - 1;
+        snprintf(read_path, sizeof read_path, "%s", path_of[0]);
+        memcpy(lead_shape, read_shape, sizeof lead_shape);
+        rows_view = read_ndim >= 1 && read_ndim != 3;
+        lead_ndim = read_ndim - 1;
     }
     for (const lrb_infer_rule *r = layer->infer; r->key; r++) {
         if (explicit_key[lrb_key_index(layer, r->key)])
@@ -446,10 +451,14 @@ static int cmd_run(int argc, char **argv)
             snprintf(path, sizeof path, "%s", path_of[input]);
         else
             snprintf(path, sizeof path, "%s/%s.npy", o.params, r->tensor);
-        int ndim;
+        if (strcmp(path, read_path) != 0) {
+            if (npy_shape(path, &read_ndim, read_shape, err, sizeof err))
+                return usage_error("run: %s%s", err, "");
+            snprintf(read_path, sizeof read_path, "%s", path);
+        }
+        int ndim = read_ndim;
         int64_t shape[LRB_MAX_NDIM];
-        if (npy_shape(path, &ndim, shape, err, sizeof err))
-            return usage_error("run: %s%s", err, "");
+        memcpy(shape, read_shape, sizeof shape);
         if (rows_view && input == 0) {
             int64_t rows = 1;
             for (int d = 0; d < ndim - 1; d++)
