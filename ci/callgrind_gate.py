@@ -61,7 +61,7 @@ import subprocess
 import sys
 import tempfile
 
-from gate_cli import ArgParser, InputError, brief, check_output_path, finite_float
+from gate_cli import ArgParser, InputError, brief, check_output_path, finite_float, write_text
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -293,11 +293,7 @@ def cmd_compare(args):
     text = "\n".join(lines) + "\n"
     sys.stdout.write(text)
     if args.markdown:
-        try:
-            with open(args.markdown, "w", encoding="utf-8") as f:
-                f.write("## Instruction-count gate\n\n" + text)
-        except OSError as e:
-            raise InputError(f"--markdown {args.markdown}: cannot write: {e}")
+        write_text(args.markdown, "## Instruction-count gate\n\n" + text, "--markdown")
     return EXIT_FAIL if n_failed else EXIT_OK
 
 

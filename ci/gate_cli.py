@@ -52,6 +52,15 @@ def check_output_path(path, inputs, what):
             raise InputError(f"{what} {path}: is an input file, would overwrite it")
 
 
+def write_text(path, text, what):
+    """Writes an output file; a failure is bad input (exit 2), like the checks before it."""
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        raise InputError(f"{what} {path}: cannot write: {e}")
+
+
 def brief(v):
     """repr(v) cut to 40 characters: an error line names the bad value without quoting a whole object."""
     text = repr(v)

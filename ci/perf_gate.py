@@ -60,7 +60,7 @@ import re
 import statistics
 import sys
 
-from gate_cli import ArgParser, InputError, brief, check_output_path, finite_float
+from gate_cli import ArgParser, InputError, brief, check_output_path, finite_float, write_text
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INCOMPARABLE = 0, 1, 2, 3
 
@@ -85,14 +85,6 @@ def is_timing(v):
         return math.isfinite(v) and v > 0
     except OverflowError:  # an integer literal beyond float range
         return False
-
-
-def write_text(path, text, what):
-    try:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
-    except OSError as e:
-        raise InputError(f"{what} {path}: cannot write: {e}")
 
 
 def load(path):

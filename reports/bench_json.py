@@ -52,3 +52,15 @@ def time_us(where, b):
     if t is None or t <= 0:
         fail(f"{where}: real_time {b.get('real_time')!r} is not a positive time")
     return t * UNIT_TO_US[unit]
+
+
+def write_out(path, text):
+    """The table to --out, or to stdout without one; an unwritable --out is bad input too."""
+    if not path:
+        sys.stdout.write(text)
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        fail(f"{path}: cannot write ({e.strerror})")

@@ -19,9 +19,8 @@ file that is not lrb_bench JSON or holds no benchmark rows, a malformed median r
 import argparse
 import re
 import statistics
-import sys
 
-from bench_json import fail, number, read_json, time_us
+from bench_json import fail, number, read_json, time_us, write_out
 
 
 
@@ -215,14 +214,7 @@ def main():
             "favourable instance.", "",
             "| target | threshold | measured | instances | verdict |", "|---|---|---|---|---|"]
     text = "\n".join(head + lines) + "\n"
-    if a.out:
-        try:
-            with open(a.out, "w", encoding="utf-8") as f:
-                f.write(text)
-        except OSError as e:
-            fail(f"{a.out}: cannot write ({e.strerror})")
-    else:
-        sys.stdout.write(text)
+    write_out(a.out, text)
 
 
 if __name__ == "__main__":

@@ -18,9 +18,8 @@ file that is not lrb_bench JSON or holds no benchmark rows, a malformed median r
 import argparse
 import re
 import statistics
-import sys
 
-from bench_json import fail, number, read_json, time_us
+from bench_json import fail, number, read_json, time_us, write_out
 
 LARGE = 256e6
 REAL_SCANS = r"scan|scan_data|gpu_scan_bd"
@@ -159,14 +158,7 @@ def main():
             "faster); L* is the least L from which it stays faster.", "",
             "| scan | crossover | ratios |", "|---|---|---|"] + (xo or ["| – | not measured | – |"])
     text = "\n".join(head + lines + tail) + "\n"
-    if a.out:
-        try:
-            with open(a.out, "w", encoding="utf-8") as f:
-                f.write(text)
-        except OSError as e:
-            fail(f"{a.out}: cannot write ({e.strerror})")
-    else:
-        sys.stdout.write(text)
+    write_out(a.out, text)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ matplotlib.use("Agg")  # no display on CI machines or the GPU host
 import matplotlib.pyplot as plt  # noqa: E402  (must follow matplotlib.use)
 from matplotlib.ticker import EngFormatter, FixedLocator, FuncFormatter, LogLocator, NullLocator  # noqa: E402
 
-from bench_json import UNIT_TO_US  # noqa: E402  (the time units of the targets tables too)
+from bench_json import UNIT_TO_US, fail  # noqa: E402  (the targets tables' time units and exit status)
 
 NAN = float("nan")
 SHAPE_KEYS = ("L", "B", "D", "F")
@@ -54,12 +54,6 @@ ALG_ORDER = {"seq": 0, "direct": 1, "ul": 2, "blelloch": 3, "chunked": 4, "logst
 
 def warn(msg):
     print(f"render.py: warning: {msg}", file=sys.stderr)
-
-
-def fail(msg):
-    """Bad input: one line on stderr and exit status 2, never a traceback or an empty report."""
-    print(f"render.py: {msg}", file=sys.stderr)
-    sys.exit(2)
 
 
 def fnum(x):
