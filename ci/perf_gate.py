@@ -98,6 +98,9 @@ def load(path):
         raise InputError(f"{path}: not Google Benchmark JSON (no 'benchmarks' list)")
     if not isinstance(data.get("context", {}), dict):
         raise InputError(f"{path}: 'context' is not an object")
+    for i, row in enumerate(data["benchmarks"]):
+        if not isinstance(row, dict):
+            raise InputError(f"{path}: benchmarks[{i}] is not an object")
     return data
 
 
@@ -167,7 +170,7 @@ def collect(path, data, name_filter):
     """Groups the iteration rows of one file by name, in first-seen order."""
     out = {}
     for row in data["benchmarks"]:
-        if not isinstance(row, dict) or not is_iteration(row):
+        if not is_iteration(row):
             continue
         # every row, also those the filter leaves out: a file holding invalid timings is not trusted
         name = check_row(path, row)
@@ -354,7 +357,7 @@ def merge(out_path, in_paths):
     rows = []
     for p, d in zip(in_paths, datas):
         for r in d["benchmarks"]:
-            if isinstance(r, dict) and is_iteration(r):
+            if is_iteration(r):
                 check_row(p, r)
                 rows.append(r)
     counts = {}

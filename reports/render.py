@@ -236,12 +236,14 @@ def summarise(key, rows, contexts):
         for k in COUNTER_KEYS:
             counters[k] = median_of([r["counters"].get(k, NAN) for r in its])
     elif aggs:
-        centre = aggs.get("median") or aggs.get("mean")
-        if centre is not None and finite(centre["real_us"]):
+        # a latency of 0 is no measurement, as for the repetitions above (cv and stddev may be 0)
+        timed = {k: r for k, r in aggs.items() if finite(r["real_us"]) and r["real_us"] > 0}
+        centre = timed.get("median") or timed.get("mean")
+        if centre is not None:
             rec.update(source="aggregates", median=centre["real_us"],
                        reps=int(fnum(centre.get("repetitions")) if finite(fnum(centre.get("repetitions"))) else 0))
-            if "min" in aggs:
-                rec["min"] = aggs["min"]["real_us"]
+            if "min" in timed:
+                rec["min"] = timed["min"]["real_us"]
             if "cv" in aggs:
                 rec["cv"] = aggs["cv"]["real_us"]
             elif "stddev" in aggs and "mean" in aggs and aggs["mean"]["real_us"] > 0:

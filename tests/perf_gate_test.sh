@@ -151,6 +151,9 @@ write("base.json", "name_int.json", first_of_each("name", 7))
 write("base.json", "unit_list.json", first_of_each("time_unit", ["us"]))
 write("base.json", "family_str.json", first_of_each("family_index", "x"))
 write("ab_a_r2.json", "ab_a_r2_nan.json", first_of_each("real_time", float("nan")))
+d = json.load(open("base.json"))
+d["benchmarks"].insert(1, "scan/ref.seq")  # a row that is not an object (it was skipped without a word)
+json.dump(d, open(f"{out}/row_str.json", "w"), indent=1)
 EOF
 B=$tmp/bad
 scan='scan/ref.seq/L:1024/B:1/D:256'
@@ -168,6 +171,8 @@ expect_err "negative real_time" 2 "perf-gate: error: $B/negative.json: *: real_t
     G base.json "$B/negative.json"
 expect_err "JSON true as real_time" 2 "perf-gate: error: $B/true.json: *: real_time True is not *" \
     G "$B/true.json" base.json
+expect_err "a row that is not an object" 2 "perf-gate: error: $B/row_str.json: benchmarks\[1\] is not an object" \
+    G base.json "$B/row_str.json"
 expect_err "name 7 (not a string)" 2 "perf-gate: error: $B/name_int.json: an iteration row has no string 'name' (7)" \
     G base.json "$B/name_int.json"
 expect_err "  in the baseline too" 2 "perf-gate: error: $B/name_int.json: *" G "$B/name_int.json" base.json

@@ -139,6 +139,20 @@ if $py "$render" --bench "$out/malformed_some.json" --out "$out/malformed_some" 
 has "$out/malformed.err" "2 malformed row(s) skipped (row 11: name 7 is not a string, ...)"
 has "$out/malformed_some/summary.md" "| 16 | 2.000 (5.0 %) |"
 
+# a median (and mean) aggregate of 0 is no measurement: the cell is empty, not "0.000"
+$py - "$fx/bench_edge.json" "$out/zero_median.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for r in d["benchmarks"]:
+    if r["name"].startswith("glru/ref.seq/L:16/") and r.get("aggregate_name") in ("median", "mean"):
+        r["real_time"] = 0.0
+json.dump(d, open(sys.argv[2], "w"))
+PY
+if $py "$render" --bench "$out/zero_median.json" --out "$out/zero_median" > /dev/null 2>&1; then ok
+else bad "render.py failed on a zero median"; fi
+has "$out/zero_median/summary.md" "| 16 | – |" "| 64 | 7.000 (5.0 %) |"
+! grep -q "| 16 | 0.000" "$out/zero_median/summary.md" && ok || bad "a zero median rendered as a latency"
+
 # usage errors exit non-zero
 $py "$render" --out "$out/x" > /dev/null 2>&1 && bad "no --bench accepted" || ok
 
