@@ -48,13 +48,13 @@
 #include "metrics.h"
 #include "nvtx.h"
 #include "params_init.h"
+#include "parse.h"
 #include "registry.h"
 #include "tolerance.h"
 #ifdef LRB_WITH_CUDA
 #include "lrb_cuda.h"
 #endif
 
-#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <regex.h>
@@ -92,28 +92,11 @@ static struct {
 
 static int parse_threads_list(const char *v)
 {
-    opt.nthreads = 0;
-    for (const char *p = v; *p;) {
-        char *end;
-        long n = strtol(p, &end, 10);
-        if (end == p || n < 1 || n > 1024 || opt.nthreads == 8 || (*end && (*end != ',' || !end[1])))
-            return -1;
-        opt.threads[opt.nthreads++] = (int)n;
-        p = *end ? end + 1 : end;
-    }
-    return opt.nthreads ? 0 : -1;
-}
-
-/* A whole decimal integer from lo to hi ("5junk", "abc" and "" are not). */
-static int parse_int(const char *v, long long lo, long long hi, long long *out)
-{
-    char *end;
-    errno = 0;
-    const long long n = strtoll(v, &end, 10);
-    if (end == v || *end || errno || n < lo || n > hi)
-        return -1;
-    *out = n;
-    return 0;
+    int64_t n[8];
+    opt.nthreads = lrb_parse_int_list(v, 1, 1024, n, 8);
+    for (int i = 0; i < opt.nthreads; i++)
+        opt.threads[i] = (int)n[i];
+    return opt.nthreads > 0 ? 0 : -1;
 }
 
 static int parse_lrb_flags(int argc, char **argv)
@@ -127,7 +110,7 @@ static int parse_lrb_flags(int argc, char **argv)
         const char *eq = strchr(a, '=');
         const char *v = eq ? eq + 1 : NULL;
         size_t klen = eq ? (size_t)(eq - a) : strlen(a);
-        long long n;
+        int64_t n;
 #define IS(k) (klen == strlen(k) && strncmp(a, k, klen) == 0)
         if (IS("--lrb-sweep") && v && !strcmp(v, "ci")) {
             opt.cap = (int64_t)1 << 21;
@@ -142,9 +125,9 @@ static int parse_lrb_flags(int argc, char **argv)
             opt.profile = 1;
         } else if (IS("--lrb-filter") && v) {
             opt.filter = v;
-        } else if (IS("--lrb-warmup") && v && !parse_int(v, 0, 1000000, &n)) {
+        } else if (IS("--lrb-warmup") && v && !lrb_parse_int(v, 0, 1000000, &n)) {
             opt.warmup = (int)n;
-        } else if (IS("--lrb-fixed-iterations") && v && !parse_int(v, 1, (long long)1 << 40, &n)) {
+        } else if (IS("--lrb-fixed-iterations") && v && !lrb_parse_int(v, 1, (int64_t)1 << 40, &n)) {
             opt.fixed_iterations = n;
         } else if (IS("--lrb-golden") && v) {
             opt.golden = v;

@@ -18,6 +18,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "lrb_cpu.h"
 #include "lrb_simd.h"
+#include "parse.h"
 
 #include <dlfcn.h>
 #include <stdint.h>
@@ -151,8 +152,9 @@ int main(int argc, char **argv)
     const char *coretype = NULL;
     lrb_isa only = LRB_ISA_PORTABLE;
     for (int i = 1; i < argc; i++) {
-        if (!strncmp(argv[i], "--reps=", 7))
-            reps = atoi(argv[i] + 7);
+        int64_t n;
+        if (!strncmp(argv[i], "--reps=", 7) && !lrb_parse_int(argv[i] + 7, 1, 1000000, &n))
+            reps = (int)n;
         else if (!strcmp(argv[i], "--quick"))
             nshapes = 1;
         else if (!strcmp(argv[i], "--no-openblas"))
@@ -166,8 +168,6 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (reps < 1)
-        reps = 1;
 
     if (coretype) {
         /* the re-exec'ed copy: OpenBLAS with a forced core type, nothing else */

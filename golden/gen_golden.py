@@ -277,6 +277,8 @@ def state_list(layer, c):
 
 NAME_RE = re.compile(r"^([a-z0-9_]+)/([a-z0-9_]+)$")
 INT_RE = re.compile(r"^[+-]?[0-9]+$")
+# a finite decimal as harness/call.c reads it (float() would also take "nan", "inf", "1_0" and " 16")
+NUM_RE = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 
 
 class Case:
@@ -295,8 +297,10 @@ def _parse_value(key, text):
         return text
     if INT_RE.match(text):
         v = int(text)
-    else:
+    elif NUM_RE.match(text) and math.isfinite(float(text)):
         v = float(text)
+    else:
+        raise ValueError("%s=%s: expected a finite number" % (key, text))
     if key in FLAG_KEYS and v not in (0, 1):
         raise ValueError("%s must be 0 or 1" % key)
     return v
@@ -341,35 +345,38 @@ def _parse_line(line, lineno):
     if layer not in LAYER_KEYS:
         raise ValueError("unknown layer %r" % layer)
     tier = seed = None
-    regime, state, cfg, dists = "init", 0, {}, {}
+    regime, state, cfg, dists, given = "init", 0, {}, {}, set()
     for tok in f[2:]:
         if "=" not in tok:
             raise ValueError("expected key=value, got %r" % tok)
         k, v = tok.split("=", 1)
+        # the C reader (harness/cases.c) refuses a key given twice and reads integers as plain digits
+        # (int() would also take "+5" and "1_0"); both readers must accept the same lines
+        if k in given:
+            raise ValueError("%s given twice" % k)
+        given.add(k)
         if k == "tier":
-            tier = int(v)
-            if tier not in (1, 2):
+            if v not in ("1", "2"):
                 raise ValueError("tier must be 1 or 2")
+            tier = int(v)
         elif k == "seed":
+            if not re.match(r"^[0-9]+$", v) or int(v) >= 2**64:
+                raise ValueError("seed=%s: expected an unsigned integer" % v)
             seed = int(v)
-            if seed < 0:
-                raise ValueError("seed must be unsigned")
         elif k == "regime":
             if not re.match(r"^[a-z0-9_]+$", v):
                 raise ValueError("bad regime %r" % v)
             regime = v
         elif k == "state":
-            state = int(v)
-            if state not in (0, 1):
+            if v not in ("0", "1"):
                 raise ValueError("state must be 0 or 1")
+            state = int(v)
         elif k.startswith("dist."):
             lrb_rng.Dist(v)  # validates
             dists[k[5:]] = v
         else:
             if k not in LAYER_KEYS[layer]:
                 raise ValueError("layer %s has no key %r" % (layer, k))
-            if k in cfg:
-                raise ValueError("key %r given twice" % k)
             cfg[k] = _parse_value(k, v)
     if tier is None or seed is None:
         raise ValueError("tier= and seed= are required")

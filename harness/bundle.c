@@ -9,10 +9,12 @@
 #include "lrb_layers.h"
 #include "npy.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define GUARD_FLOATS 16
 
@@ -76,10 +78,7 @@ static int read_shaped(const char *path, int ndim, const int64_t *shape, lrb_npy
         snprintf(err, errlen, "%s: %s", path, msg);
         return -1;
     }
-    int ok = a->ndim == ndim;
-    for (int d = 0; ok && d < ndim; d++)
-        ok = a->shape[d] == shape[d];
-    if (!ok) {
+    if (!lrb_shape_equal(a->ndim, a->shape, ndim, shape)) {
         char want[96], got[96];
         shape_str(ndim, shape, want, sizeof want);
         shape_str(a->ndim, a->shape, got, sizeof got);
@@ -233,23 +232,65 @@ int lrb_bundle_load_ref(lrb_bundle *b, const char *dir, char *err, size_t errlen
     return 0;
 }
 
+/* The file tensor i is saved to (suffix appended), or 0 when it is not saved. */
+static int save_path(const lrb_bundle *b, int i, const char *out_path, const char *state_dir, const char *suffix,
+                     char *path, size_t len)
+{
+    const lrb_tensor_spec *s = &b->call.spec[i];
+    if (s->role == LRB_OUTPUT)
+        snprintf(path, len, "%s%s", out_path, suffix);
+    else if (s->role == LRB_STATE && state_dir)
+        snprintf(path, len, "%s/%s.npy%s", state_dir, s->name, suffix);
+    else
+        return 0;
+    return 1;
+}
+
 int lrb_bundle_save(const lrb_bundle *b, const char *out_path, const char *state_dir, char *err, size_t errlen)
 {
-    char path[1024], msg[256];
-    for (int i = 0; i < b->call.n; i++) {
-        const lrb_tensor_spec *s = &b->call.spec[i];
-        if (s->role == LRB_OUTPUT)
-            snprintf(path, sizeof path, "%s", out_path);
-        else if (s->role == LRB_STATE && state_dir)
-            snprintf(path, sizeof path, "%s/%s.npy", state_dir, s->name);
-        else
+    /* A regular file (or a new one) is written under a temporary name beside its own and renamed once all
+     * are written, so that a failure (an unwritable state file, a full disk) leaves no output without its
+     * states, no half-written file, and the user's earlier files as they were. Anything else (a symlink,
+     * /dev/stdout, a FIFO) is written in place at the end: renaming onto it would replace it. */
+    static const char part[] = ".lrb-part";
+    char path[1100], final[1100], msg[256];
+    int staged[LRB_MAX_TENSORS] = {0}, n = 0, failed = 0;
+    for (; n < b->call.n && !failed; n++) {
+        const lrb_tensor_spec *s = &b->call.spec[n];
+        struct stat st;
+        if (!save_path(b, n, out_path, state_dir, "", final, sizeof final))
             continue;
-        if (lrb_npy_write_f32(path, s->ndim, s->shape, b->call.t[i], msg, sizeof msg)) {
-            snprintf(err, errlen, "%s: %s", path, msg);
-            return -1;
+        if (stat(final, &st) == 0 && S_ISDIR(st.st_mode)) {
+            snprintf(err, errlen, "%s: is a directory", final);
+            failed = 1;
+        } else if (lstat(final, &st) != 0 || S_ISREG(st.st_mode)) {
+            save_path(b, n, out_path, state_dir, part, path, sizeof path);
+            staged[n] = 1;
+            if (lrb_npy_write_f32(path, s->ndim, s->shape, b->call.t[n], msg, sizeof msg)) {
+                snprintf(err, errlen, "%s: %s", final, msg);
+                failed = 1; /* the writer removed its half-written file */
+                staged[n] = 0;
+            }
         }
     }
-    return 0;
+    /* then each staged file is renamed (or, after a failure, removed) and the others written */
+    for (int j = 0; j < n; j++) {
+        const lrb_tensor_spec *s = &b->call.spec[j];
+        if (!save_path(b, j, out_path, state_dir, "", final, sizeof final))
+            continue;
+        save_path(b, j, out_path, state_dir, part, path, sizeof path);
+        if (!failed && staged[j] && rename(path, final) != 0) {
+            snprintf(err, errlen, "%s: cannot write (%s)", final, strerror(errno));
+            failed = 1;
+        } else if (!failed && !staged[j] &&
+                   lrb_npy_write_f32(final, s->ndim, s->shape, b->call.t[j], msg, sizeof msg)) {
+            snprintf(err, errlen, "%s: %s", final, msg);
+            failed = 1;
+        }
+        if (failed && staged[j])
+            remove(path);
+    }
+    return failed ? -1 : 0;
 }
 
 int lrb_bundle_run(lrb_bundle *b, const lrb_variant *v, char *err, size_t errlen)

@@ -35,7 +35,8 @@ int lrb_bundle_load_rows(lrb_bundle *b, const char *name, const char *path, char
 int lrb_bundle_load_state_in(lrb_bundle *b, const char *dir, const char *prefix, char *err, size_t errlen);
 /* Loads the oracle output `dir/<output>.npy` and final states `dir/state_out.<state>.npy`. */
 int lrb_bundle_load_ref(lrb_bundle *b, const char *dir, char *err, size_t errlen);
-/* Writes the output to `path` and, if state_dir is not NULL, the final states to `state_dir/<state>.npy`. */
+/* Writes the output to `path` and, if state_dir is not NULL, the final states to `state_dir/<state>.npy`:
+ * all of them, or (after an error in writing) none, each file left as it was. */
 int lrb_bundle_save(const lrb_bundle *b, const char *out_path, const char *state_dir, char *err, size_t errlen);
 
 /* Poisons outputs and states, runs v, then checks guards. Returns the variant's status, or -1 if a

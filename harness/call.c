@@ -101,7 +101,8 @@ int lrb_cfg_set(lrb_cfg *cfg, const char *key, const char *value, char *err, siz
     return 0;
 }
 
-int lrb_cfg_set_kv(lrb_cfg *cfg, const char *kv, char *err, size_t errlen)
+/* one "key=value": the key's index, or -1 with err filled */
+static int cfg_set_kv(lrb_cfg *cfg, const char *kv, char *err, size_t errlen)
 {
     const char *eq = strchr(kv, '=');
     if (!eq || eq == kv) {
@@ -118,6 +119,22 @@ int lrb_cfg_set_kv(lrb_cfg *cfg, const char *kv, char *err, size_t errlen)
     int i = lrb_cfg_set(cfg, key, eq + 1, err, errlen) ? -1 : lrb_key_index(cfg->layer, key);
     free(key);
     return i;
+}
+
+int lrb_cfg_set_kvs(lrb_cfg *cfg, const char *const *kvs, int n, int *set, char *err, size_t errlen)
+{
+    memset(set, 0, LRB_MAX_KEYS * sizeof *set);
+    for (int i = 0; i < n; i++) {
+        const int k = cfg_set_kv(cfg, kvs[i], err, errlen);
+        if (k < 0)
+            return -1;
+        if (set[k]) {
+            snprintf(err, errlen, "--config %s: key %s given twice", kvs[i], cfg->layer->keys[k].name);
+            return -1;
+        }
+        set[k] = 1;
+    }
+    return 0;
 }
 
 int lrb_cfg_validate(const lrb_cfg *cfg, char *err, size_t errlen)
@@ -194,6 +211,14 @@ int64_t lrb_spec_count(const lrb_tensor_spec *s)
         if (s->shape[d] < 0 || __builtin_mul_overflow(n, s->shape[d], &n) || n > LRB_MAX_ELEMS)
             return -1;
     return n;
+}
+
+int lrb_shape_equal(int ndim_a, const int64_t *a, int ndim_b, const int64_t *b)
+{
+    int same = ndim_a == ndim_b;
+    for (int d = 0; same && d < ndim_a; d++)
+        same = a[d] == b[d];
+    return same;
 }
 
 int lrb_spec_time_axis(const lrb_tensor_spec *s)

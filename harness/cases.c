@@ -4,6 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cases.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,17 +19,6 @@ const char *lrb_golden_dir(void)
 {
     const char *e = getenv("LRB_GOLDEN_DIR");
     return e && *e ? e : LRB_GOLDEN_DIR;
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s || *end || errno || s[0] == '-')
-        return -1;
-    *out = v;
-    return 0;
 }
 
 static int parse_line(char *line, lrb_case *c, char *err, size_t errlen)
@@ -76,7 +66,7 @@ static int parse_line(char *line, lrb_case *c, char *err, size_t errlen)
             uint64_t t;
             if (strcmp(val, "bench") == 0) {
                 t = LRB_TIER_BENCH;
-            } else if (parse_u64(val, &t) || t < 1 || t > 2) {
+            } else if (lrb_parse_u64(val, &t) || t < 1 || t > 2) {
                 snprintf(err, errlen, "tier=%s: expected 1, 2 or bench", val);
                 return -1;
             }
@@ -90,21 +80,15 @@ static int parse_line(char *line, lrb_case *c, char *err, size_t errlen)
                 snprintf(err, errlen, "%s=%s: only L and BD may be lists", key, val);
                 return -1;
             }
-            *n = 0;
-            for (const char *p = val; *p;) {
-                char *end = NULL;
-                errno = 0;
-                long long v = strtoll(p, &end, 10);
-                if (end == p || errno || v < 1 || *n == LRB_CASE_MAX_SWEEP || (*end && *end != ',')) {
-                    snprintf(err, errlen, "%s=%s: expected up to %d positive integers separated by commas", key, val,
-                             LRB_CASE_MAX_SWEEP);
-                    return -1;
-                }
-                dst[(*n)++] = v;
-                p = *end ? end + 1 : end;
+            *n = lrb_parse_int_list(val, 1, INT64_MAX, dst, LRB_CASE_MAX_SWEEP);
+            if (*n < 0) {
+                *n = 0;
+                snprintf(err, errlen, "%s=%s: expected up to %d positive integers separated by commas", key, val,
+                         LRB_CASE_MAX_SWEEP);
+                return -1;
             }
         } else if (strcmp(key, "seed") == 0) {
-            if (parse_u64(val, &c->seed)) {
+            if (lrb_parse_u64(val, &c->seed)) {
                 snprintf(err, errlen, "seed=%s: expected an unsigned integer", val);
                 return -1;
             }
@@ -118,7 +102,11 @@ static int parse_line(char *line, lrb_case *c, char *err, size_t errlen)
         } else if (strcmp(key, "regime") == 0) {
             snprintf(c->regime, sizeof c->regime, "%s", val);
         } else if (strcmp(key, "state") == 0) {
-            c->state = strcmp(val, "1") == 0;
+            if (strcmp(val, "0") && strcmp(val, "1")) {
+                snprintf(err, errlen, "state=%s: expected 0 or 1", val);
+                return -1;
+            }
+            c->state = val[0] == '1';
         } else if (strncmp(key, "dist.", 5) == 0) {
             if (c->ndists == LRB_CASE_MAX_DISTS || strlen(key + 5) >= sizeof c->dist_input[0] ||
                 strlen(val) >= sizeof c->dist_spec[0]) {

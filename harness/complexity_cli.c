@@ -8,8 +8,8 @@
 #include "complexity_cli.h"
 
 #include "lrb_layers.h"
+#include "parse.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,27 +56,6 @@ static int err2(const char *msg, const char *arg)
 {
     fprintf(stderr, "lrb: complexity: %s%s\n", msg, arg);
     return 2;
-}
-
-/* Parses "a,b,c" into up to max positive integers; returns the count or -1. */
-static int parse_list(const char *s, int64_t *out, int max)
-{
-    int n = 0;
-    const char *p = s;
-    while (*p) {
-        char *end = NULL;
-        errno = 0;
-        long long v = strtoll(p, &end, 10);
-        if (end == p || errno || v < 1 || n == max)
-            return -1;
-        out[n++] = v;
-        if (*end == ',')
-            end++;
-        else if (*end)
-            return -1;
-        p = end;
-    }
-    return n;
 }
 
 /* Prints one configuration; 2 (after a one-line error) when a count does not fit int64. */
@@ -187,7 +166,7 @@ int lrb_cmd_complexity(int argc, char **argv)
     lrb_cfg_defaults(layer, &cfg);
     if (wrapper || seed_default) {
         int64_t v[4] = {1, 64, 64, 160};
-        if (wrapper && parse_list(wrapper, v, 4) != 4)
+        if (wrapper && lrb_parse_int_list(wrapper, 1, INT64_MAX, v, 4) != 4)
             return err2("--wrapper expects B,C,F,T (four positive integers), got ", wrapper);
         const char *keys[4] = {"B", "C", "F", "L"};
         for (int k = 0; k < 4; k++) {
@@ -197,18 +176,16 @@ int lrb_cmd_complexity(int argc, char **argv)
                 return err2("--wrapper: ", err);
         }
     }
-    int rnn_set = 0;
-    for (int i = 0; i < nkv; i++) {
-        int k = lrb_cfg_set_kv(&cfg, kv[i], err, sizeof err);
-        if (k < 0)
-            return err2(err, "");
-        rnn_set |= !strcmp(layer->keys[k].name, "rnn");
-    }
+    int set[LRB_MAX_KEYS];
+    if (lrb_cfg_set_kvs(&cfg, kv, nkv, set, err, sizeof err))
+        return err2(err, "");
+    const int rnn_key = lrb_key_index(layer, "rnn");
+    const int rnn_set = rnn_key >= 0 && set[rnn_key];
     if (lrb_cfg_validate(&cfg, err, sizeof err))
         return err2(err, "");
     int64_t lens[64];
     int nlens = 0;
-    if (seq && (nlens = parse_list(seq, lens, 64)) < 1)
+    if (seq && (nlens = lrb_parse_int_list(seq, 1, INT64_MAX, lens, 64)) < 1)
         return err2("--seq-lens expects a comma-separated list of positive integers, got ", seq);
 
     /* the seed printout covers the three inner layers unless one was chosen */

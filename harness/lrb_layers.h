@@ -48,8 +48,9 @@ int lrb_key_index(const lrb_layer *layer, const char *key);
 void lrb_cfg_defaults(const lrb_layer *layer, lrb_cfg *cfg);
 /* Parses and sets "key=value" (numbers; choices by name). Returns 0, or fills err and returns -1. */
 int lrb_cfg_set(lrb_cfg *cfg, const char *key, const char *value, char *err, size_t errlen);
-/* The same for one "key=value" argument (--config): returns the key's index, or -1 with err filled. */
-int lrb_cfg_set_kv(lrb_cfg *cfg, const char *kv, char *err, size_t errlen);
+/* The same for n "key=value" arguments (--config given n times), in order; a key given twice is an error.
+ * set[k] (LRB_MAX_KEYS entries, zeroed here) marks the keys given. Returns 0, or fills err and returns -1. */
+int lrb_cfg_set_kvs(lrb_cfg *cfg, const char *const *kvs, int n, int *set, char *err, size_t errlen);
 /* The choices of a flag key (0|1): keys[i].choices == lrb_flag_choices */
 extern const char *const lrb_flag_choices[];
 /* Checks ranges (B ≥ 1, L ≥ 1, widths ≥ 1, flags 0/1). Returns 0, or fills err and returns -1. */
@@ -64,6 +65,8 @@ void lrb_call_init(lrb_call *call, const lrb_cfg *cfg);
 /* The element count, or -1 past LRB_MAX_ELEMS (so that a count's bytes always fit in int64). */
 #define LRB_MAX_ELEMS ((int64_t)1 << 60)
 int64_t lrb_spec_count(const lrb_tensor_spec *s);
+/* 1 if the two shapes are the same (rank and every extent), else 0 */
+int lrb_shape_equal(int ndim_a, const int64_t *a, int ndim_b, const int64_t *b);
 /* The time axis of an input or output: 1 for (B, L, width), 3 for the wrapper's (B, C, F, T). */
 int lrb_spec_time_axis(const lrb_tensor_spec *s);
 

@@ -11,6 +11,7 @@
 #include "lrb_cpu.h"
 #include "lrb_layers.h"
 #include "npy.h"
+#include "parse.h"
 #include "registry.h"
 #ifdef LRB_WITH_CUDA
 #include "lrb_cuda.h"
@@ -60,9 +61,8 @@ static int cpu_option(const char *cmd, const char *a, const char *v)
         return 1;
     }
     if (!strcmp(a, "--threads")) {
-        char *end;
-        long n = strtol(v, &end, 10);
-        if (*v == '\0' || *end != '\0' || n < 1 || n > 1024 || lrb_cpu_set_threads((int)n))
+        int64_t n;
+        if (lrb_parse_int(v, 1, 1024, &n) || lrb_cpu_set_threads((int)n))
             return usage_error("%s: --threads %s: expected an integer from 1 to 1024", cmd, v);
         return 1;
     }
@@ -206,12 +206,12 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Reads only the shape of an .npy file (the file is parsed in full: inputs are small enough). */
+/* The shape of an .npy file, from its header (the data is not read). */
 static int npy_shape(const char *path, int *ndim, int64_t *shape, char *err, size_t errlen)
 {
     lrb_npy a;
     char msg[256];
-    if (lrb_npy_read(path, &a, msg, sizeof msg)) {
+    if (lrb_npy_read_header(path, &a, msg, sizeof msg)) {
         snprintf(err, errlen, "%.700s: %s", path, msg);
         return -1;
     }
@@ -332,8 +332,8 @@ static void own_params(const lrb_cfg *cfg, const lrb_cfg *other, const char *dir
 }
 
 /* A flag that --config left unset takes the value whose own parameters the --params directory holds:
- * glru's recurrent projection (true_recurrence=1) and forget gate (tied=0), rwkv4_block's LN0 (ln0=1), a
- * complex scan's θ (complex=1), biases missing altogether (use_bias=0, bias=0). Otherwise a file the
+ * glru's recurrent projection (true_recurrence=1), rwkv4_block's LN0 (ln0=1), a complex scan's θ
+ * (complex=1), biases missing altogether (use_bias=0, bias=0). Otherwise a file the
  * layer would ignore, or one it misses, decides nothing: the first is an error here, the second names
  * the file when the parameters load. Returns 0, or 2 after an error. */
 static int infer_flags(lrb_cfg *cfg, const int *explicit_key, const char *dir)
@@ -364,6 +364,45 @@ static int infer_flags(lrb_cfg *cfg, const int *explicit_key, const char *dir)
         }
     }
     return 0;
+}
+
+/* A flag that adds no file but changes a parameter's shape (glru's tied: proj.kernel and proj.bias hold
+ * 3·d_h or 4·d_h columns), once the widths are known: when the files do not have the shapes of the value
+ * set and do have those of the other, it takes the other. Anything else is left to the load, which names
+ * the file whose shape is wrong. */
+static void infer_flags_by_shape(lrb_cfg *cfg, const int *explicit_key, const char *dir)
+{
+    const lrb_layer *layer = cfg->layer;
+    for (int k = 0; k < layer->nkeys; k++) {
+        if (explicit_key[k] || layer->keys[k].choices != lrb_flag_choices)
+            continue;
+        lrb_cfg alt = *cfg;
+        alt.v[k] = 1.0 - cfg->v[k];
+        lrb_call a, b;
+        lrb_call_init(&a, cfg);
+        lrb_call_init(&b, &alt);
+        int differ = 0, cur_fits = 1, alt_fits = 1;
+        for (int i = 0; i < a.n; i++) {
+            const lrb_tensor_spec *s = &a.spec[i];
+            const int j = lrb_call_find(&b, s->name);
+            if (s->role != LRB_PARAM || s->per_f || j < 0)
+                continue;
+            const lrb_tensor_spec *t = &b.spec[j];
+            if (lrb_shape_equal(s->ndim, s->shape, t->ndim, t->shape))
+                continue;
+            differ = 1;
+            char path[1024], err[1024];
+            int ndim;
+            int64_t shape[LRB_MAX_NDIM];
+            snprintf(path, sizeof path, "%s/%s.npy", dir, s->name);
+            if (npy_shape(path, &ndim, shape, err, sizeof err))
+                return; /* the load reports it */
+            cur_fits &= lrb_shape_equal(s->ndim, s->shape, ndim, shape);
+            alt_fits &= lrb_shape_equal(t->ndim, t->shape, ndim, shape);
+        }
+        if (differ && !cur_fits && alt_fits)
+            cfg->v[k] = alt.v[k];
+    }
 }
 
 static int cmd_run(int argc, char **argv)
@@ -400,15 +439,9 @@ static int cmd_run(int argc, char **argv)
     /* configuration: defaults, then --config, then flags and widths inferred from the files */
     lrb_cfg cfg;
     lrb_cfg_defaults(layer, &cfg);
-    int explicit_key[LRB_MAX_KEYS] = {0};
-    for (int i = 0; i < o.n_cfg; i++) {
-        int k = lrb_cfg_set_kv(&cfg, o.cfg_kv[i], err, sizeof err);
-        if (k < 0)
-            return usage_error("run: %s%s", err, "");
-        if (explicit_key[k])
-            return usage_error("run: --config %s: key %s given twice", o.cfg_kv[i], layer->keys[k].name);
-        explicit_key[k] = 1;
-    }
+    int explicit_key[LRB_MAX_KEYS];
+    if (lrb_cfg_set_kvs(&cfg, o.cfg_kv, o.n_cfg, explicit_key, err, sizeof err))
+        return usage_error("run: %s%s", err, "");
     if ((rc = infer_flags(&cfg, explicit_key, o.params)) != 0)
         return rc;
 
@@ -427,17 +460,12 @@ static int cmd_run(int argc, char **argv)
     /* linear and layernorm take any leading axes as rows: such an input is viewed as (1, rows, width) */
     int rows_view = 0, lead_ndim = 0;
     int64_t lead_shape[LRB_MAX_NDIM];
-    /* the last file whose shape was read: a file is parsed in full, and a tensor's rules come one after another */
-    char read_path[1024] = "";
-    int read_ndim = 0;
-    int64_t read_shape[LRB_MAX_NDIM];
     if (!strcmp(o.layer, "linear") || !strcmp(o.layer, "layernorm")) {
-        if (npy_shape(path_of[0], &read_ndim, read_shape, err, sizeof err))
+        int ndim;
+        if (npy_shape(path_of[0], &ndim, lead_shape, err, sizeof err))
             return usage_error("run: %s%s", err, "");
-        snprintf(read_path, sizeof read_path, "%s", path_of[0]);
-        memcpy(lead_shape, read_shape, sizeof lead_shape);
-        rows_view = read_ndim >= 1 && read_ndim != 3;
-        lead_ndim = read_ndim - 1;
+        rows_view = ndim >= 1 && ndim != 3;
+        lead_ndim = ndim - 1;
     }
     for (const lrb_infer_rule *r = layer->infer; r->key; r++) {
         if (explicit_key[lrb_key_index(layer, r->key)])
@@ -451,14 +479,10 @@ static int cmd_run(int argc, char **argv)
             snprintf(path, sizeof path, "%s", path_of[input]);
         else
             snprintf(path, sizeof path, "%s/%s.npy", o.params, r->tensor);
-        if (strcmp(path, read_path) != 0) {
-            if (npy_shape(path, &read_ndim, read_shape, err, sizeof err))
-                return usage_error("run: %s%s", err, "");
-            snprintf(read_path, sizeof read_path, "%s", path);
-        }
-        int ndim = read_ndim;
+        int ndim;
         int64_t shape[LRB_MAX_NDIM];
-        memcpy(shape, read_shape, sizeof shape);
+        if (npy_shape(path, &ndim, shape, err, sizeof err))
+            return usage_error("run: %s%s", err, "");
         if (rows_view && input == 0) {
             int64_t rows = 1;
             for (int d = 0; d < ndim - 1; d++)
@@ -487,6 +511,7 @@ static int cmd_run(int argc, char **argv)
         if (lrb_cfg_set(&cfg, r->key, num, err, sizeof err))
             return usage_error("run: %s%s", err, "");
     }
+    infer_flags_by_shape(&cfg, explicit_key, o.params);
     if (lrb_cfg_validate(&cfg, err, sizeof err))
         return usage_error("run: %s%s", err, "");
     if (!lrb_variant_supports(var, &cfg)) { /* name the variants that do (glru's true recurrence: seq only) */

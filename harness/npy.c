@@ -626,7 +626,8 @@ static size_t read_fully(FILE *fp, unsigned char *p, size_t n)
     return got;
 }
 
-int lrb_npy_read(const char *path, lrb_npy *out, char *err, size_t errlen)
+/* lrb_npy_read, or (with_data 0) lrb_npy_read_header */
+static int read_file(const char *path, lrb_npy *out, int with_data, char *err, size_t errlen)
 {
     FILE *fp;
     unsigned char pre[12];
@@ -685,6 +686,11 @@ int lrb_npy_read(const char *path, lrb_npy *out, char *err, size_t errlen)
             goto fail;
         }
     }
+    if (!with_data) {
+        fclose(fp);
+        fill_out(out, &h, NULL);
+        return 0;
+    }
     data = malloc(h.nbytes ? h.nbytes : 1);
     if (data == NULL) {
         set_err(err, errlen, "out of memory allocating %zu bytes", h.nbytes);
@@ -715,6 +721,16 @@ fail:
     free(data);
     fclose(fp);
     return -1;
+}
+
+int lrb_npy_read(const char *path, lrb_npy *out, char *err, size_t errlen)
+{
+    return read_file(path, out, 1, err, errlen);
+}
+
+int lrb_npy_read_header(const char *path, lrb_npy *out, char *err, size_t errlen)
+{
+    return read_file(path, out, 0, err, errlen);
 }
 
 void lrb_npy_free(lrb_npy *a)
@@ -818,7 +834,8 @@ int lrb_npy_write(const char *path, int dtype, int ndim, const int64_t *shape, c
     unsigned char head[1024];
     size_t hn, item, done = 0;
     hdr h;
-    int i;
+    int i, regular;
+    struct stat st;
     FILE *fp;
 
     if (dtype < 0 || dtype >= LRB_NUM_DTYPES) {
@@ -855,6 +872,9 @@ int lrb_npy_write(const char *path, int dtype, int ndim, const int64_t *shape, c
         set_err(err, errlen, "cannot create: %s", strerror(errno));
         return -1;
     }
+    /* after a write error a truncated regular file would read as data: it is removed (a device or a FIFO
+     * is not ours to remove) */
+    regular = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode);
     if (fwrite(head, 1, hn, fp) != hn)
         goto io_fail;
     item = lrb_npy_itemsize(dtype);
@@ -877,6 +897,8 @@ int lrb_npy_write(const char *path, int dtype, int ndim, const int64_t *shape, c
     }
     if (fclose(fp) != 0) {
         set_err(err, errlen, "write error: %s", strerror(errno));
+        if (regular)
+            remove(path);
         return -1;
     }
     return 0;
@@ -884,6 +906,8 @@ int lrb_npy_write(const char *path, int dtype, int ndim, const int64_t *shape, c
 io_fail:
     set_err(err, errlen, "write error: %s", strerror(errno));
     fclose(fp);
+    if (regular)
+        remove(path);
     return -1;
 }
 

@@ -52,6 +52,10 @@ int lrb_npy_parse(const unsigned char *buf, size_t len, lrb_npy *out, char *err,
  * size must match it exactly. Returns 0, or -1 with a message (without the file name) in err. */
 int lrb_npy_read(const char *path, lrb_npy *out, char *err, size_t errlen);
 
+/* The same without the data (out->data is NULL): dtype and shape of a file of any size, read from its
+ * header; a regular file whose size disagrees with the header is still an error. */
+int lrb_npy_read_header(const char *path, lrb_npy *out, char *err, size_t errlen);
+
 /* Frees out->data and empties *out. Safe on an empty or already freed struct. */
 void lrb_npy_free(lrb_npy *a);
 

@@ -55,7 +55,8 @@ PY
 "$bench" --lrb-bogus=1 > /dev/null 2>&1 && bad "an unknown lrb flag was accepted" || ok
 # malformed values are refused with exit 2 and one line, before anything runs (atoi read "abc" as 0)
 for flag in --lrb-warmup=abc --lrb-warmup=-1 --lrb-fixed-iterations=5junk --lrb-fixed-iterations=0 \
-            --lrb-threads=2, --lrb-threads=0 --lrb-sweep=bogus --lrb-golden=/nonexistent; do
+            --lrb-threads=2, --lrb-threads=0 --lrb-threads=+2 "--lrb-threads=1, 2" --lrb-warmup=" 3" \
+            --lrb-sweep=bogus --lrb-golden=/nonexistent; do
     timeout 120 "$bench" "$flag" --benchmark_filter='^scan/ref\.seq/L:16/B:1/' > /dev/null 2> "$tmp/err"
     rc=$?
     [ $rc -eq 2 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && ok || { bad "$flag: exit $rc, expected 2 and one line:"; cat "$tmp/err"; }

@@ -100,6 +100,21 @@ expect2 long-config-key "unknown config key 'eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee
     "${run[@]}" --config "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee=1" --input "$tmp/x.npy"
 expect2 state-in-stateless "--state-in: layer linear has no state" "${run[@]}" --state-in "$tmp/empty" --input "$tmp/x.npy"
 expect2 state-out-stateless "--state-out: layer linear has no state" "${run[@]}" --state-out "$tmp/empty" --input "$tmp/x.npy"
+# a state file that cannot be written: nothing is written, the earlier output stays as it was (it was
+# overwritten before the states failed), and no temporary file is left behind
+g1=$(cd "$(dirname "$0")/../golden" && pwd)/v1/scan/real_init_l1
+mkdir -p "$tmp/so/h.npy"; echo earlier > "$tmp/so_y.npy"
+expect2 state-out-blocked "$tmp/so/h.npy: is a directory" \
+    "$lrb" run --layer scan --params "$g1" --input "$g1/b.npy" --output "$tmp/so_y.npy" --state-out "$tmp/so"
+if [ "$(cat "$tmp/so_y.npy")" = earlier ] && [ -z "$(find "$tmp" -name '*.lrb-part')" ]; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL state-out-blocked: the output was written or a .lrb-part file was left"; fi
+expect2 output-is-directory "$tmp/so: is a directory" \
+    "$lrb" run --layer scan --params "$g1" --input "$g1/b.npy" --output "$tmp/so"
+# a device is written in place, never replaced or removed: /dev/full fails (exit 2) and stays a device
+if [ -c /dev/full ]; then
+    expect2 output-dev-full "/dev/full: write error" "$lrb" run --layer scan --params "$g1" --input "$g1/b.npy" --output /dev/full
+    [ -c /dev/full ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL /dev/full is no longer a device"; }
+fi
 # shapes past int64, from --config before any file is read
 expect2 config-overflow "more than 2^60 elements" "${wkv[@]}" --config L=3e9 --config B=3e9 --input "k=$tmp/k.npy" --input "v=$tmp/k.npy"
 expect2 config-wraps-to-zero "more than 2^60 elements" "${wkv[@]}" --config L=4294967296 --config B=4294967296 --input "k=$tmp/k.npy" --input "v=$tmp/k.npy"
@@ -133,10 +148,25 @@ expect2 complexity-seq-lens-overflow "overflows int64 for this shape (L=10000000
     "$lrb" complexity --layer scan --config D=100000 --seq-lens 16,1000000000000000
 expect2 check-positional "unexpected argument 'scan'" "$lrb" check scan
 expect2 complexity-positional "unexpected argument" "$lrb" complexity lru
+expect2 complexity-config-twice "--config L=6: key L given twice" "$lrb" complexity --layer scan --config L=5 --config L=6
+expect2 complexity-seq-lens-space "--seq-lens expects a comma-separated list of positive integers, got 16, 32" \
+    "$lrb" complexity --layer scan --seq-lens "16, 32"
+expect2 complexity-wrapper-plus "--wrapper expects B,C,F,T" "$lrb" complexity --wrapper 1,+64,64,160
 # case tables: a directory, a key given twice; a long comment stays one line
 expect2 cases-directory "cannot read (Is a directory)" "$lrb" check --cases "$tmp"
 printf 'dup/a scan tier=1 seed=1 D=7 D=9\n' > "$tmp/dup_cases.txt"
 expect2 cases-key-twice "dup_cases.txt:1: D given twice" "$lrb" check --cases "$tmp/dup_cases.txt"
+# fields both readers (cases.c and gen_golden.py) must refuse: state=2 was read as 0, seed=+1 and the sweep
+# BD=+256 were taken by strtoull/strtoll, chunk=1_0 by Python's float()
+printf 'scan/st scan tier=1 seed=1 B=1 L=4 D=7 state=2\n' > "$tmp/state_cases.txt"
+printf 'scan/sd scan tier=1 seed=+1 B=1 L=4 D=7\n' > "$tmp/seed_cases.txt"
+printf 'scan/ch scan tier=1 seed=1 B=1 L=4 D=7 chunk=1_0\n' > "$tmp/chunk_cases.txt"
+printf 'scan/sw scan tier=bench seed=1 L=64 BD=+256\n' > "$tmp/sweep_cases.txt"
+expect2 cases-state-2 "state_cases.txt:1: state=2: expected 0 or 1" "$lrb" check --cases "$tmp/state_cases.txt"
+expect2 cases-seed-plus "seed_cases.txt:1: seed=+1: expected an unsigned integer" "$lrb" check --cases "$tmp/seed_cases.txt"
+expect2 cases-chunk-underscore "chunk_cases.txt:1: config chunk=1_0: expected a finite number" \
+    "$lrb" check --cases "$tmp/chunk_cases.txt"
+expect2 cases-sweep-plus "sweep_cases.txt:1: BD=+256: expected up to" "$lrb" check --cases "$tmp/sweep_cases.txt"
 { printf 'scan/real_init_l1 scan tier=1 seed=101 B=1 L=1 D=7 # '; head -c 3000 /dev/zero | tr '\0' c; echo; } \
     > "$tmp/long_cases.txt" # (the committed case's own line)
 if "$lrb" check --cases "$tmp/long_cases.txt" --variant scan.ref.seq > /dev/null 2> "$tmp/err"; then pass=$((pass + 1)); else
@@ -156,6 +186,9 @@ expect2 config-hex "chunk=0x10: expected a finite number" "$lrb" complexity --la
 expect2 isa-unknown "unknown ISA" "$lrb" check --isa sse9 --layer scan
 expect2 threads-zero "--threads 0" "$lrb" check --threads 0 --layer scan
 expect2 threads-junk "--threads 2x" "$lrb" run --threads 2x --layer scan
+expect2 threads-space "--threads  2: expected an integer" "$lrb" check --threads " 2" --layer scan
+expect2 threads-plus "--threads +2: expected an integer" "$lrb" check --threads +2 --layer scan
+expect2 env-threads-space "LRB_THREADS= 2" env LRB_THREADS=" 2" "$lrb" list
 expect2 env-isa-unknown "LRB_ISA=sse9" env LRB_ISA=sse9 "$lrb" list
 expect2 env-threads-bad "LRB_THREADS=-1" env LRB_THREADS=-1 "$lrb" list
 
@@ -164,6 +197,11 @@ if /usr/bin/python3 -c 'import numpy' 2> /dev/null; then
     gen=(/usr/bin/python3 "$golden/gen_golden.py" -q)
     expect2 gen-cases-missing "--cases $tmp/nope.txt: cannot read" "${gen[@]}" --cases "$tmp/nope.txt"
     expect2 gen-bad-case "dup_cases.txt:1:" "${gen[@]}" --cases "$tmp/dup_cases.txt" --out "$tmp/gen"
+    expect2 gen-state-2 "state_cases.txt:1: state must be 0 or 1" "${gen[@]}" --cases "$tmp/state_cases.txt" --out "$tmp/gen"
+    expect2 gen-seed-plus "seed_cases.txt:1: seed=+1: expected an unsigned integer" \
+        "${gen[@]}" --cases "$tmp/seed_cases.txt" --out "$tmp/gen"
+    expect2 gen-chunk-underscore "chunk_cases.txt:1: chunk=1_0: expected a finite number" \
+        "${gen[@]}" --cases "$tmp/chunk_cases.txt" --out "$tmp/gen"
     expect2 gen-only-nothing "matches --only zzz_nomatch" "${gen[@]}" --only zzz_nomatch --out "$tmp/gen"
     expect2 gen-out-file "--out $tmp/x.npy: exists and is not a directory" "${gen[@]}" --only real_init_l1 --out "$tmp/x.npy"
     expect2 gen-check-tier2 "--check compares tier 1" "${gen[@]}" --check --tier 2

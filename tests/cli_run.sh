@@ -95,10 +95,10 @@ for layer in $layers; do
     done
 done
 # No --config at all: the flags follow from which parameter files the directory holds (a complex scan's
-# theta_log, glru's recurrent projection, rwkv4_block's LN0, no biases), and a complex scan's D from b's
-# planar width
+# theta_log, glru's recurrent projection, rwkv4_block's LN0, no biases) or from their shapes (glru's untied
+# gates: proj.kernel of 4·d_h columns, not 3), and a complex scan's D from b's planar width
 for spec in scan/cplx_init_l5:b:h glru/tr_tied_l33:x:y rwkv4_block/ln0_l33:x:y slru/nobias_l64:x:y \
-            linear/in8_out9_nobias:x:y; do
+            linear/in8_out9_nobias:x:y glru/untied_l33:x:y glru/tr_untied_carry_l8:x:y; do
     name=${spec%%:*}; rest=${spec#*:}; in=${rest%%:*}; out=${rest#*:}; dir="$golden/v1/$name"
     pdir="$tmp/inferred/$name/params"; sdir="$tmp/inferred/$name/state_in"
     user_dirs "$dir" "$out" "$pdir" "$sdir"
@@ -139,6 +139,15 @@ PY
         done
     done
 fi
+
+# the output through a symlink (the link stays a link) and to a pipe (/dev/stdout)
+dir="$golden/v1/scan/real_init_l1"; w="$tmp/links"; mkdir -p "$w"; : > "$w/target.npy"; ln -sfn "$w/target.npy" "$w/y.npy"
+if "$lrb" run --layer scan --params "$dir" --input "$dir/b.npy" --output "$w/y.npy" 2> "$tmp/err" && [ -L "$w/y.npy" ] \
+   && compare "$w/target.npy" "$dir/h.npy" "output through a symlink"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL output through a symlink:"; sed 's/^/    /' "$tmp/err"; ls -l "$w"; fi
+if "$lrb" run --layer scan --params "$dir" --input "$dir/b.npy" --output /dev/stdout 2> "$tmp/err" > "$w/piped.npy" \
+   && compare "$w/piped.npy" "$dir/h.npy" "output to /dev/stdout"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL output to /dev/stdout:"; sed 's/^/    /' "$tmp/err"; fi
 
 echo "cli run: $pass passed, $fail failed"
 [ $fail -eq 0 ] && [ $pass -ge 36 ]

@@ -47,7 +47,7 @@ rc=$?
 [ $rc -eq 2 ] && grep -q 'unknown algorithm blelloch' "$tmp/d" && ok "an unknown algorithm exits 2" \
     || bad "--algo blelloch: exit $rc"
 
-for v in 0 4k -5 x 99999999999999999999; do
+for v in 0 4k -5 x 99999999999999999999 +5 " 5"; do
     "$bin" --kernels-only --max-elems "$v" > "$tmp/e" 2>&1
     rc=$?
     [ $rc -eq 2 ] && grep -q "^lrb_gpu_check: --max-elems $v: expected a positive integer" "$tmp/e" \

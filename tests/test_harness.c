@@ -1,7 +1,8 @@
 /*
  * test_harness.c — the `harness` Check suite: the .npy reader and writer, the shared counter RNG and
  * the input distributions, the conformance metrics with guard regions and NaN poisoning, and the
- * complexity model with the seed printout of LAYERS.md §1.8.
+ * complexity model with the seed printout of LAYERS.md §1.8, and the strict integer parser every option
+ * and case field goes through.
  *
  * Fixtures live in tests/fixtures/{npy,rng}/ (written by tests/fixtures/gen_harness_fixtures.py with
  * NumPy and golden/lrb_rng.py); their directory comes from the LRB_TEST_FIXTURES environment variable,
@@ -13,13 +14,16 @@
 #include "complexity.h"
 #include "metrics.h"
 #include "npy.h"
+#include "parse.h"
 #include "rng.h"
 
 #include <check.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #ifndef LRB_TEST_FIXTURES
@@ -474,6 +478,58 @@ START_TEST(test_npy_write_errors)
     ck_assert_str_eq(lrb_npy_dtype_name(LRB_U2), "<u2");
     ck_assert_uint_eq(lrb_npy_itemsize(LRB_I8), 8);
     ck_assert_uint_eq(lrb_npy_itemsize(99), 0);
+}
+END_TEST
+
+/* A write that fails part-way (here: past a file-size limit, as on a full disk) leaves no truncated file
+ * that a later read would take for data. */
+START_TEST(test_npy_write_fails_midway)
+{
+    char path[] = "/tmp/lrb_npy_midwayXXXXXX", err[256];
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    static float big[4096];
+    const int64_t shape[1] = {4096};
+    struct rlimit old, lim;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 1000;
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN); /* EFBIG instead of the signal */
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    const int rc = lrb_npy_write_f32(path, 1, shape, big, err, sizeof err);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, old_handler);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_msg(strstr(err, "write error") != NULL, "%s", err);
+    ck_assert_msg(access(path, F_OK) != 0, "%s: a half-written file was left", path);
+    remove(path);
+}
+END_TEST
+
+START_TEST(test_npy_read_header)
+{
+    char fx[512], err[256];
+    lrb_npy a;
+    fixture_path("npy/f4_3d.npy", fx, sizeof fx);
+    ck_assert_int_eq(lrb_npy_read_header(fx, &a, err, sizeof err), 0);
+    ck_assert_int_eq(a.dtype, LRB_F4);
+    ck_assert_int_eq(a.ndim, 3);
+    ck_assert(a.shape[0] == 2 && a.shape[1] == 3 && a.shape[2] == 4 && a.count == 24);
+    ck_assert_ptr_null(a.data);
+    lrb_npy_free(&a);
+    /* the size check still holds: a file cut short is an error without reading its data */
+    char cut[] = "/tmp/lrb_npy_cutXXXXXX";
+    int fd = mkstemp(cut);
+    ck_assert_int_ge(fd, 0);
+    size_t n;
+    unsigned char *whole = slurp(fx, &n);
+    ck_assert_int_eq((int)write(fd, whole, n - 4), (int)(n - 4));
+    close(fd);
+    free(whole);
+    ck_assert_int_eq(lrb_npy_read_header(cut, &a, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "truncated data") != NULL, "%s", err);
+    remove(cut);
 }
 END_TEST
 
@@ -1307,6 +1363,77 @@ START_TEST(test_cx_print_tree)
 }
 END_TEST
 
+/* ---- strict integers ------------------------------------------------------------------------------ */
+
+START_TEST(test_parse_int)
+{
+    static const struct {
+        const char *s;
+        int64_t lo, hi;
+        int ok;
+        int64_t v;
+    } cases[] = {
+        {"0", 0, 10, 1, 0},
+        {"7", 1, 10, 1, 7},
+        {"10", 1, 10, 1, 10},
+        {"11", 1, 10, 0, 0},
+        {"0", 1, 10, 0, 0},
+        {"-3", -5, 5, 1, -3},
+        {"-3", 0, 5, 0, 0},
+        {"007", 0, 10, 1, 7},
+        {"9223372036854775807", 0, INT64_MAX, 1, INT64_MAX},
+        {"9223372036854775808", 0, INT64_MAX, 0, 0},
+        {"-9223372036854775808", INT64_MIN, 0, 1, INT64_MIN},
+        {"-9223372036854775809", INT64_MIN, 0, 0, 0},
+        {"99999999999999999999999", 0, INT64_MAX, 0, 0},
+        /* what strtol would take or half-read */
+        {"", 0, 10, 0, 0},
+        {" 5", 0, 10, 0, 0},
+        {"5 ", 0, 10, 0, 0},
+        {"+5", 0, 10, 0, 0},
+        {"0x10", 0, 100, 0, 0},
+        {"5junk", 0, 10, 0, 0},
+        {"4k", 0, 10000, 0, 0},
+        {"1e3", 0, 10000, 0, 0},
+        {"-", -5, 5, 0, 0},
+        {"--1", -5, 5, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t v = 42;
+        const int rc = lrb_parse_int(cases[i].s, cases[i].lo, cases[i].hi, &v);
+        ck_assert_msg((rc == 0) == cases[i].ok, "'%s' in [%lld, %lld]: rc %d", cases[i].s, (long long)cases[i].lo,
+                      (long long)cases[i].hi, rc);
+        ck_assert_msg(v == (cases[i].ok ? cases[i].v : 42), "'%s': value %lld", cases[i].s, (long long)v);
+    }
+    ck_assert_int_eq(lrb_parse_int(NULL, 0, 1, &(int64_t){0}), -1);
+
+    uint64_t u = 1;
+    ck_assert_int_eq(lrb_parse_u64("18446744073709551615", &u), 0);
+    ck_assert(u == UINT64_MAX);
+    ck_assert_int_eq(lrb_parse_u64("18446744073709551616", &u), -1);
+    ck_assert_int_eq(lrb_parse_u64("-1", &u), -1); /* strtoull wraps it to 2^64 − 1 */
+    ck_assert_int_eq(lrb_parse_u64(" 1", &u), -1);
+    ck_assert_int_eq(lrb_parse_u64("", &u), -1);
+    ck_assert(u == UINT64_MAX);
+}
+END_TEST
+
+START_TEST(test_parse_int_list)
+{
+    int64_t v[4] = {0};
+    ck_assert_int_eq(lrb_parse_int_list("5", 1, 100, v, 4), 1);
+    ck_assert(v[0] == 5);
+    ck_assert_int_eq(lrb_parse_int_list("1,20,3", 1, 100, v, 4), 3);
+    ck_assert(v[0] == 1 && v[1] == 20 && v[2] == 3);
+    ck_assert_int_eq(lrb_parse_int_list("1,2,3,4", 1, 100, v, 4), 4);
+    ck_assert(v[3] == 4);
+    static const char *const bad[] = {"", ",", "1,", ",1", "1,,2", "1, 2", "1,2,3,4,5", "1,0", "1,101", "1;2", "a"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(lrb_parse_int_list(bad[i], 1, 100, v, 4) == -1, "'%s' accepted", bad[i]);
+    ck_assert_int_eq(lrb_parse_int_list(NULL, 1, 100, v, 4), -1);
+}
+END_TEST
+
 Suite *lrb_suite_harness(void)
 {
     Suite *s = suite_create("harness");
@@ -1314,6 +1441,7 @@ Suite *lrb_suite_harness(void)
     TCase *rng = tcase_create("rng");
     TCase *met = tcase_create("metrics");
     TCase *cx = tcase_create("complexity");
+    TCase *parse = tcase_create("parse");
 
     tcase_add_test(npy, test_npy_roundtrip_f4_3d);
     tcase_add_test(npy, test_npy_roundtrip_f8_1d);
@@ -1323,6 +1451,8 @@ Suite *lrb_suite_harness(void)
     tcase_add_loop_test(npy, test_npy_headers, 0, (int)(sizeof headers / sizeof headers[0]));
     tcase_add_test(npy, test_npy_prefixes_and_mutations);
     tcase_add_test(npy, test_npy_write_errors);
+    tcase_add_test(npy, test_npy_write_fails_midway);
+    tcase_add_test(npy, test_npy_read_header);
     tcase_set_timeout(npy, 30);
     suite_add_tcase(s, npy);
 
@@ -1352,5 +1482,9 @@ Suite *lrb_suite_harness(void)
     tcase_add_test(cx, test_cx_errors);
     tcase_add_test(cx, test_cx_print_tree);
     suite_add_tcase(s, cx);
+
+    tcase_add_test(parse, test_parse_int);
+    tcase_add_test(parse, test_parse_int_list);
+    suite_add_tcase(s, parse);
     return s;
 }

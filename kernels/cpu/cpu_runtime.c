@@ -10,6 +10,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "lrb_cpu.h"
+#include "parse.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -85,16 +86,6 @@ lrb_isa lrb_isa_best(void)
 static atomic_int cur_isa = -1;    /* −1: not chosen yet */
 static atomic_int cur_threads = 0; /* 0: not chosen yet */
 
-static int parse_threads(const char *s, int *n)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v < 1 || v > 1024)
-        return -1;
-    *n = (int)v;
-    return 0;
-}
-
 static int default_threads(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -120,12 +111,12 @@ int lrb_cpu_init(char *err, size_t errlen)
         atomic_store(&cur_isa, (int)lrb_isa_best());
     }
     const char *t = getenv("LRB_THREADS");
-    int n = default_threads();
-    if (t && *t && parse_threads(t, &n) != 0) {
+    int64_t n = default_threads();
+    if (t && *t && lrb_parse_int(t, 1, 1024, &n) != 0) {
         snprintf(err, errlen, "LRB_THREADS=%s: expected an integer from 1 to 1024", t);
         return -1;
     }
-    atomic_store(&cur_threads, n);
+    atomic_store(&cur_threads, (int)n);
     return 0;
 }
 

@@ -21,9 +21,9 @@
 #include "cuda_selfcheck.h"
 #include "lrb_cpu.h"
 #include "lrb_cuda.h"
+#include "parse.h"
 #include "registry.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,20 +43,6 @@ static int variant_selected(const char *name, unsigned algos)
     const char *dot = strrchr(name, '.');
     const lrb_cuda_algo a = dot ? algo_named(dot + 1) : LRB_CUDA_DIRECT;
     return algos == 0 || (a != LRB_CUDA_DIRECT && (algos >> a & 1u));
-}
-
-/* an element count: the whole argument, a positive integer (atoll would read "4k" as 4 and "x" as 0) */
-static int parse_count(const char *flag, const char *v, long long *out)
-{
-    char *end;
-    errno = 0;
-    const long long n = strtoll(v, &end, 10);
-    if (end == v || *end != '\0' || errno || n < 1) {
-        fprintf(stderr, "lrb_gpu_check: %s %s: expected a positive integer\n", flag, v);
-        return 0;
-    }
-    *out = n;
-    return 1;
 }
 
 static void print_row(const lrb_gpu_check_row *r, void *ctx)
@@ -80,8 +66,12 @@ int main(int argc, char **argv)
             golden_set = 0;
         else if (i + 1 < argc && (!strcmp(argv[i], "--max-elems") || !strcmp(argv[i], "--min-elems"))) {
             long long *bound = !strcmp(argv[i], "--max-elems") ? &sel.max_elems : &sel.min_elems;
-            if (!parse_count(argv[i], argv[i + 1], bound))
+            int64_t n;
+            if (lrb_parse_int(argv[i + 1], 1, INT64_MAX, &n)) {
+                fprintf(stderr, "lrb_gpu_check: %s %s: expected a positive integer\n", argv[i], argv[i + 1]);
                 return 2;
+            }
+            *bound = n;
             i++;
         } else if (i + 1 < argc && !strcmp(argv[i], "--algo")) {
             const lrb_cuda_algo a = algo_named(argv[i + 1]);
