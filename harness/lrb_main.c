@@ -331,46 +331,68 @@ static void own_params(const lrb_cfg *cfg, const lrb_cfg *other, const char *dir
     }
 }
 
-/* A flag that --config left unset takes the value whose own parameters the --params directory holds:
- * glru's recurrent projection (true_recurrence=1), rwkv4_block's LN0 (ln0=1), a complex scan's θ
- * (complex=1), biases missing altogether (use_bias=0, bias=0). Otherwise a file the
- * layer would ignore, or one it misses, decides nothing: the first is an error here, the second names
- * the file when the parameters load. Returns 0, or 2 after an error. */
-static int infer_flags(lrb_cfg *cfg, const int *explicit_key, const char *dir)
+/* By name: the flag takes the value whose own parameters the --params directory holds: glru's recurrent
+ * projection (true_recurrence=1), rwkv4_block's LN0 (ln0=1), a complex scan's θ (complex=1), biases
+ * missing altogether (use_bias=0, bias=0). Otherwise a file the layer would ignore, or one it misses,
+ * decides nothing: the first is an error here, the second names the file when the parameters load.
+ * 1: take alt; 0: keep cfg; 2 after an error. */
+static int flag_by_files(const lrb_cfg *cfg, const lrb_cfg *alt, int k, const char *dir)
 {
-    const lrb_layer *layer = cfg->layer;
-    for (int k = 0; k < layer->nkeys; k++) {
-        if (explicit_key[k] || layer->keys[k].choices != lrb_flag_choices)
-            continue;
-        lrb_cfg alt = *cfg;
-        alt.v[k] = 1.0 - cfg->v[k];
-        int n_cur, has_cur, n_alt, has_alt;
-        own_params(cfg, &alt, dir, &n_cur, &has_cur);
-        own_params(&alt, cfg, dir, &n_alt, &has_alt);
-        const int cur_complete = n_cur > 0 && has_cur == n_cur, alt_complete = n_alt > 0 && has_alt == n_alt;
-        const char *key = layer->keys[k].name;
-        char msg[512];
-        if (cur_complete && alt_complete) {
-            snprintf(msg, sizeof msg, "--params %.300s holds the parameters of both %s=0 and %s=1: set --config %s",
-                     dir, key, key, key);
-            return usage_error("run: %s%s", msg, "");
-        }
-        if (alt_complete || (n_cur > 0 && has_cur == 0 && n_alt == 0))
-            cfg->v[k] = alt.v[k];
-        else if (has_alt > 0 && !cur_complete) {
-            snprintf(msg, sizeof msg, "--params %.300s holds some of the parameters of %s=%d, not all: set --config %s",
-                     dir, key, (int)alt.v[k], key);
-            return usage_error("run: %s%s", msg, "");
-        }
+    int n_cur, has_cur, n_alt, has_alt;
+    own_params(cfg, alt, dir, &n_cur, &has_cur);
+    own_params(alt, cfg, dir, &n_alt, &has_alt);
+    const int cur_complete = n_cur > 0 && has_cur == n_cur, alt_complete = n_alt > 0 && has_alt == n_alt;
+    const char *key = cfg->layer->keys[k].name;
+    char msg[512];
+    if (cur_complete && alt_complete) {
+        snprintf(msg, sizeof msg, "--params %.300s holds the parameters of both %s=0 and %s=1: set --config %s", dir,
+                 key, key, key);
+        return usage_error("run: %s%s", msg, "");
+    }
+    if (alt_complete || (n_cur > 0 && has_cur == 0 && n_alt == 0))
+        return 1;
+    if (has_alt > 0 && !cur_complete) {
+        snprintf(msg, sizeof msg, "--params %.300s holds some of the parameters of %s=%d, not all: set --config %s",
+                 dir, key, (int)alt->v[k], key);
+        return usage_error("run: %s%s", msg, "");
     }
     return 0;
 }
 
-/* A flag that adds no file but changes a parameter's shape (glru's tied: proj.kernel and proj.bias hold
- * 3·d_h or 4·d_h columns), once the widths are known: when the files do not have the shapes of the value
- * set and do have those of the other, it takes the other. Anything else is left to the load, which names
- * the file whose shape is wrong. */
-static void infer_flags_by_shape(lrb_cfg *cfg, const int *explicit_key, const char *dir)
+/* By shape, once the widths are known, for a flag that adds no file but changes a parameter's shape (glru's
+ * tied: proj.kernel and proj.bias hold 3·d_h or 4·d_h columns): when the files do not have the shapes of
+ * cfg and do have those of alt, take alt (1). Anything else (0) is left to the load, which names the file
+ * whose shape is wrong. */
+static int flag_by_shapes(const lrb_cfg *cfg, const lrb_cfg *alt, const char *dir)
+{
+    lrb_call a, b;
+    lrb_call_init(&a, cfg);
+    lrb_call_init(&b, alt);
+    int differ = 0, cur_fits = 1, alt_fits = 1;
+    for (int i = 0; i < a.n; i++) {
+        const lrb_tensor_spec *s = &a.spec[i];
+        const int j = lrb_call_find(&b, s->name);
+        if (s->role != LRB_PARAM || s->per_f || j < 0)
+            continue;
+        const lrb_tensor_spec *t = &b.spec[j];
+        if (lrb_shape_equal(s->ndim, s->shape, t->ndim, t->shape))
+            continue;
+        differ = 1;
+        char path[1024], err[1024];
+        int ndim;
+        int64_t shape[LRB_MAX_NDIM];
+        snprintf(path, sizeof path, "%s/%s.npy", dir, s->name);
+        if (npy_shape(path, &ndim, shape, err, sizeof err))
+            return 0; /* the load reports it */
+        cur_fits &= lrb_shape_equal(s->ndim, s->shape, ndim, shape);
+        alt_fits &= lrb_shape_equal(t->ndim, t->shape, ndim, shape);
+    }
+    return differ && !cur_fits && alt_fits;
+}
+
+/* Each flag that --config left unset follows the parameter files, by their names (before the widths are
+ * inferred) or by their shapes (after). Returns 0, or 2 after an error. */
+static int infer_flags(lrb_cfg *cfg, const int *explicit_key, const char *dir, int by_shape)
 {
     const lrb_layer *layer = cfg->layer;
     for (int k = 0; k < layer->nkeys; k++) {
@@ -378,31 +400,13 @@ static void infer_flags_by_shape(lrb_cfg *cfg, const int *explicit_key, const ch
             continue;
         lrb_cfg alt = *cfg;
         alt.v[k] = 1.0 - cfg->v[k];
-        lrb_call a, b;
-        lrb_call_init(&a, cfg);
-        lrb_call_init(&b, &alt);
-        int differ = 0, cur_fits = 1, alt_fits = 1;
-        for (int i = 0; i < a.n; i++) {
-            const lrb_tensor_spec *s = &a.spec[i];
-            const int j = lrb_call_find(&b, s->name);
-            if (s->role != LRB_PARAM || s->per_f || j < 0)
-                continue;
-            const lrb_tensor_spec *t = &b.spec[j];
-            if (lrb_shape_equal(s->ndim, s->shape, t->ndim, t->shape))
-                continue;
-            differ = 1;
-            char path[1024], err[1024];
-            int ndim;
-            int64_t shape[LRB_MAX_NDIM];
-            snprintf(path, sizeof path, "%s/%s.npy", dir, s->name);
-            if (npy_shape(path, &ndim, shape, err, sizeof err))
-                return; /* the load reports it */
-            cur_fits &= lrb_shape_equal(s->ndim, s->shape, ndim, shape);
-            alt_fits &= lrb_shape_equal(t->ndim, t->shape, ndim, shape);
-        }
-        if (differ && !cur_fits && alt_fits)
+        const int take = by_shape ? flag_by_shapes(cfg, &alt, dir) : flag_by_files(cfg, &alt, k, dir);
+        if (take == 2)
+            return 2;
+        if (take)
             cfg->v[k] = alt.v[k];
     }
+    return 0;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -442,7 +446,7 @@ static int cmd_run(int argc, char **argv)
     int explicit_key[LRB_MAX_KEYS];
     if (lrb_cfg_set_kvs(&cfg, o.cfg_kv, o.n_cfg, explicit_key, err, sizeof err))
         return usage_error("run: %s%s", err, "");
-    if ((rc = infer_flags(&cfg, explicit_key, o.params)) != 0)
+    if ((rc = infer_flags(&cfg, explicit_key, o.params, 0)) != 0)
         return rc;
 
     lrb_call probe;
@@ -511,7 +515,7 @@ static int cmd_run(int argc, char **argv)
         if (lrb_cfg_set(&cfg, r->key, num, err, sizeof err))
             return usage_error("run: %s%s", err, "");
     }
-    infer_flags_by_shape(&cfg, explicit_key, o.params);
+    infer_flags(&cfg, explicit_key, o.params, 1);
     if (lrb_cfg_validate(&cfg, err, sizeof err))
         return usage_error("run: %s%s", err, "");
     if (!lrb_variant_supports(var, &cfg)) { /* name the variants that do (glru's true recurrence: seq only) */
