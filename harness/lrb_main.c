@@ -249,6 +249,8 @@ static int parse_run(int argc, char **argv, run_opts *o)
         if (once) {
             if (*once) /* the last of two would win silently */
                 return usage_error("run: %s given twice%s", a, "");
+            if (!*v)
+                return usage_error("run: %s: an empty value%s", a, "");
             *once = v;
         } else if ((c = cpu_option("run", a, v)) != 0) {
             if (c == 2)

@@ -108,6 +108,7 @@ expect2 state-out-blocked "$tmp/so/h.npy: is a directory" \
     "$lrb" run --layer scan --params "$g1" --input "$g1/b.npy" --output "$tmp/so_y.npy" --state-out "$tmp/so"
 if [ "$(cat "$tmp/so_y.npy")" = earlier ] && [ -z "$(find "$tmp" -name '*.lrb-part')" ]; then pass=$((pass + 1)); else
     fail=$((fail + 1)); echo "FAIL state-out-blocked: the output was written or a .lrb-part file was left"; fi
+expect2 output-empty "--output: an empty value" "$lrb" run --layer scan --params "$g1" --input "$g1/b.npy" --output ""
 expect2 output-is-directory "$tmp/so: is a directory" \
     "$lrb" run --layer scan --params "$g1" --input "$g1/b.npy" --output "$tmp/so"
 # a device is written in place, never replaced or removed: /dev/full fails (exit 2) and stays a device
