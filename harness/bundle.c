@@ -3,7 +3,7 @@
  * Every buffer is a guarded allocation (metrics.h) so that a variant writing out of bounds is caught;
  * outputs and final states are NaN-poisoned before each run so that an unwritten element is caught.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "bundle.h"
 
 #include "lrb_layers.h"
@@ -246,6 +246,20 @@ static int save_path(const lrb_bundle *b, int i, const char *out_path, const cha
     return 1;
 }
 
+/* path with its directory resolved (./h.npy and h.npy are one file), or as given when that fails */
+static void resolve_dir(const char *path, char *out, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (slash == path ? 1 : (int)(slash - path)) : 1, slash ? path : ".");
+    char *real = realpath(dir, NULL);
+    if (real)
+        snprintf(out, len, "%s/%s", strcmp(real, "/") ? real : "", slash ? slash + 1 : path);
+    else
+        snprintf(out, len, "%s", path);
+    free(real);
+}
+
 int lrb_bundle_save(const lrb_bundle *b, const char *out_path, const char *state_dir, char *err, size_t errlen)
 {
     /* A regular file (or a new one) is written under a temporary name beside its own and renamed once all
@@ -260,6 +274,20 @@ int lrb_bundle_save(const lrb_bundle *b, const char *out_path, const char *state
         struct stat st;
         if (!save_path(b, n, out_path, state_dir, "", final, sizeof final))
             continue;
+        char here[2300], there[2300];
+        resolve_dir(final, here, sizeof here);
+        for (int j = 0; j < n && !failed; j++) {
+            if (!save_path(b, j, out_path, state_dir, "", path, sizeof path))
+                continue;
+            resolve_dir(path, there, sizeof there);
+            if (!strcmp(here, there)) {
+                /* the output comes first in spec order, and state names differ: j is the output */
+                snprintf(err, errlen, "%s: both the output and state %s would be written there", final, s->name);
+                failed = 1;
+            }
+        }
+        if (failed)
+            break;
         if (stat(final, &st) == 0 && S_ISDIR(st.st_mode)) {
             snprintf(err, errlen, "%s: is a directory", final);
             failed = 1;

@@ -103,11 +103,14 @@ expect2 state-out-stateless "--state-out: layer linear has no state" "${run[@]}"
 # a state file that cannot be written: nothing is written, the earlier output stays as it was (it was
 # overwritten before the states failed), and no temporary file is left behind
 g1=$(cd "$(dirname "$0")/../golden" && pwd)/v1/scan/real_init_l1
-mkdir -p "$tmp/so/h.npy"; echo earlier > "$tmp/so_y.npy"
+mkdir -p "$tmp/so/h.npy" "$tmp/so2"; echo earlier > "$tmp/so_y.npy"
 expect2 state-out-blocked "$tmp/so/h.npy: is a directory" \
     "$lrb" run --layer scan --params "$g1" --input "$g1/b.npy" --output "$tmp/so_y.npy" --state-out "$tmp/so"
 if [ "$(cat "$tmp/so_y.npy")" = earlier ] && [ -z "$(find "$tmp" -name '*.lrb-part')" ]; then pass=$((pass + 1)); else
     fail=$((fail + 1)); echo "FAIL state-out-blocked: the output was written or a .lrb-part file was left"; fi
+expect2 output-is-state "$tmp/so2/h.npy: both the output and state h would be written there" \
+    "$lrb" run --layer scan --params "$g1" --input "$g1/b.npy" --output "$tmp/so2/./h.npy" --state-out "$tmp/so2"
+[ ! -e "$tmp/so2/h.npy" ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL output-is-state: h.npy written"; }
 expect2 output-empty "--output: an empty value" "$lrb" run --layer scan --params "$g1" --input "$g1/b.npy" --output ""
 expect2 output-is-directory "$tmp/so: is a directory" \
     "$lrb" run --layer scan --params "$g1" --input "$g1/b.npy" --output "$tmp/so"
