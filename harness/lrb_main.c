@@ -546,17 +546,14 @@ static int cmd_run(int argc, char **argv)
         goto done;
     }
     if (rows_view) {
-        /* the output with the input's leading axes */
-        const int iy = lrb_call_find(&b.call, "y");
-        lead_shape[lead_ndim] = b.call.spec[iy].shape[2];
-        char msg[256];
-        if (lrb_npy_write_f32(o.output, lead_ndim + 1, lead_shape, b.call.t[iy], msg, sizeof msg)) {
-            snprintf(err, sizeof err, "%s: %s", o.output, msg);
-            goto done;
-        }
-    } else if (lrb_bundle_save(&b, o.output, o.state_out, err, sizeof err)) {
-        goto done;
+        /* the output is saved with the input's leading axes: the same elements, (1, rows, out) viewed back */
+        lrb_tensor_spec *y = &b.call.spec[lrb_call_find(&b.call, "y")];
+        lead_shape[lead_ndim] = y->shape[2];
+        y->ndim = lead_ndim + 1;
+        memcpy(y->shape, lead_shape, sizeof y->shape);
     }
+    if (lrb_bundle_save(&b, o.output, o.state_out, err, sizeof err))
+        goto done;
     char cfgs[256];
     lrb_cfg_format(&cfg, cfgs, sizeof cfgs);
     fprintf(stderr, "lrb run: %s (%s) -> %s\n", var->name, cfgs, o.output);
