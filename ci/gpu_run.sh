@@ -22,19 +22,20 @@
 # usage: bash ci/gpu_run.sh [--out DIR] [--steps a,b,...] [--families targets|all|f1,f2,...] [--sweep ci|full|gpu]
 #                           [--shapes REGEX] [--reps N] [--min-time S] [--warm] [--pack FILE.tar.gz] [--budget S]
 #                           [--bundle DIR|none] [--check-limit S]
-#   defaults: --out reports/h100 --steps build,check,tests,sanitizer,bench,render --families targets
+#   defaults: --out reports/<card> (h100, h200, ...: the first word with a digit in nvidia-smi's name, so
+#             that an H200's figures never land among an H100's; reports/gpu without nvidia-smi) --steps build,check,tests,sanitizer,bench,render --families targets
 #             --sweep gpu --reps 3 --min-time 0.05 --bundle .gpu_bundle (when it exists). `targets`: the
 #             families the targets table reads. --shapes narrows every benchmark run to the instances whose
 #             name continues with REGEX after "<family>/cuda.<algorithm>/" (e.g. 'L:4096/').
 # The one-call recipe for a lease of 15 minutes (README, "On a GPU machine"): here, bash ci/gpu_bundle.sh and
 # bash ci/gpu_deps.sh; then one device call carrying .gpu_bundle and .gpu_deps, timeout 600:
-#   bash ci/gpu_run.sh --budget 540 --pack $OUT/h100.tar.gz
+#   bash ci/gpu_run.sh --budget 540 --pack $OUT/gpu.tar.gz
 # Prints one line per step and ends with "gpu run: ok" or "gpu run: FAILED (<steps>)" (exit 0 or 1), and a
 # "not run:" line for what the budget or the machine left out.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 [ -d /usr/local/cuda/bin ] && export PATH="/usr/local/cuda/bin:$PATH"
-out=reports/h100; steps=build,check,tests,sanitizer,bench,render; families=targets; sweep=gpu; reps=3
+out=; steps=build,check,tests,sanitizer,bench,render; families=targets; sweep=gpu; reps=3
 min_time=0.05; shapes=; pack=; budget=0; bundle=.gpu_bundle; cold=--lrb-cold-cache; start=$SECONDS
 check_limit=240; RESERVE=40
 usage="expected --out DIR, --steps a,b,..., --families targets|all|f1,f2,..., --sweep ci|full|gpu, --shapes REGEX, --reps N, --min-time S, --warm, --pack FILE, --budget S, --bundle DIR|none, --check-limit S"
@@ -49,7 +50,7 @@ while [ $# -gt 0 ]; do
     [ $# -ge 2 ] || { echo "ci/gpu_run.sh: $1 needs a value ($usage)" >&2; exit 2; }
     [ "$1" = --bundle ] && bundle_given=1
     case $1 in
-        --out) out=$2 ;;
+        --out) out=$2; [ -n "$out" ] || { echo "ci/gpu_run.sh: --out needs a directory" >&2; exit 2; } ;;
         --steps) steps=$2 ;;
         --families) families=$2 ;;
         --sweep) sweep=$2 ;;
@@ -65,6 +66,11 @@ while [ $# -gt 0 ]; do
     shift 2
 done
 # Every mistake is caught here, before a lease's minutes go into building and checking.
+if [ -z "$out" ]; then
+    card=$(nvidia-smi --query-gpu=name --format=csv,noheader 2> /dev/null | head -n 1 | tr 'A-Z' 'a-z' \
+           | awk '{for (i = 1; i <= NF; i++) if ($i ~ /[0-9]/) {print $i; exit}}' | tr -cd 'a-z0-9-')
+    out=reports/${card:-gpu}
+fi
 [[ $steps =~ ^[a-z]+(,[a-z]+)*$ ]] || { echo "ci/gpu_run.sh: --steps '$steps': expected a,b,... (no spaces)" >&2; exit 2; }
 for s in ${steps//,/ }; do
     case $s in build|check|tests|sanitizer|bench|render) ;; *) echo "ci/gpu_run.sh: unknown step $s" >&2; exit 2 ;; esac

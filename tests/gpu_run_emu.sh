@@ -7,7 +7,7 @@
 # filter's); the pack holds the JSONs, the targets table, the run summary and BUNDLE.txt. A budget that
 # leaves no time runs nothing and names what it left out (exit 0); a check that hangs is cut off and nothing
 # after it runs (exit 1); a bundle of other sources is refused (exit 1 without a build step); a bad option
-# exits 2.
+# exits 2; without --out the report directory is named after the card.
 # usage: gpu_run_emu.sh LRB_BENCH_CUDA_EMU TMP_DIR
 set -u
 bench=$1; tmp=$2
@@ -95,6 +95,15 @@ early "--min-time abc: expected seconds" --min-time abc
 early "cannot create or write there" --out "$tmp/a_file"
 early "--shapes '[': not a regular expression" --shapes "["
 early "--bundle $tmp/nope: no bin/lrb_gpu_check" --bundle "$tmp/nope"
+early "--out needs a directory" --out ""
+
+# without --out the report goes to reports/<card>, named by nvidia-smi: an H200's run is not filed as an H100's
+# (in a copy of the script, whose tree is a scratch directory; no programs, so it stops after making it)
+mkdir -p "$tmp/tree/ci" "$tmp/smi"; cp "$root/ci/gpu_run.sh" "$tmp/tree/ci/"
+printf '#!/bin/sh\necho "NVIDIA H200"\n' > "$tmp/smi/nvidia-smi"; chmod +x "$tmp/smi/nvidia-smi"
+PATH="$tmp/smi:$PATH" bash "$tmp/tree/ci/gpu_run.sh" --steps render --bundle none > "$tmp/card.out" 2>&1
+if [ -d "$tmp/tree/reports/h200" ] && [ "$(ls "$tmp/tree/reports")" = h200 ]; then ok; else
+    bad "the default report directory: $(ls "$tmp/tree/reports" 2>&1)"; cat "$tmp/card.out"; fi
 
 echo "gpu_run emulation: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
