@@ -784,70 +784,7 @@ END_TEST
 /* ------------------------------------------------------------------------------------------------ */
 /* WKV-4                                                                                             */
 
-typedef struct {
-    int64_t B, L, C;
-    float *w, *u, *k, *v;
-    float *aa0, *bb0, *pp0; /* NULL: empty state */
-} wkv_prob;
-
-static size_t wkv_n(const wkv_prob *p)
-{
-    return (size_t)(p->B * p->L * p->C);
-}
-static size_t wkv_sn(const wkv_prob *p)
-{
-    return (size_t)(p->B * p->C);
-}
-
-/* k ~ U[−kmax, kmax] (or constant kconst when kmax == 0), v ~ N(0,1), time_decay ~ U[td_lo, td_hi],
- * u ~ U[−10, 10]; state: pp ∈ [−5, 5], bb ∈ [0.5, 2], aa = bb·U[−1, 1]. */
-static wkv_prob wkv_random(int64_t B, int64_t L, int64_t C, double kmax, double kconst, double td_lo, double td_hi,
-                           int state, uint64_t seed)
-{
-    uint64_t rs = seed;
-    wkv_prob p;
-    memset(&p, 0, sizeof p);
-    p.B = B;
-    p.L = L;
-    p.C = C;
-    p.w = lrb_test_falloc((size_t)C);
-    p.u = lrb_test_falloc((size_t)C);
-    p.k = lrb_test_falloc(wkv_n(&p));
-    p.v = lrb_test_falloc(wkv_n(&p));
-    for (int64_t c = 0; c < C; c++) {
-        float td = (float)(td_lo + (td_hi - td_lo) * lrb_test_rng_u(&rs));
-        p.w[c] = -expf(td);
-        p.u[c] = (float)(-10.0 + 20.0 * lrb_test_rng_u(&rs));
-    }
-    for (size_t i = 0; i < wkv_n(&p); i++) {
-        p.k[i] = kmax > 0 ? (float)(-kmax + 2.0 * kmax * lrb_test_rng_u(&rs)) : (float)kconst;
-        p.v[i] = (float)lrb_test_rng_n(&rs);
-    }
-    if (state) {
-        p.aa0 = lrb_test_falloc(wkv_sn(&p));
-        p.bb0 = lrb_test_falloc(wkv_sn(&p));
-        p.pp0 = lrb_test_falloc(wkv_sn(&p));
-        for (size_t i = 0; i < wkv_sn(&p); i++) {
-            p.pp0[i] = (float)(-5.0 + 10.0 * lrb_test_rng_u(&rs));
-            p.bb0[i] = (float)(0.5 + 1.5 * lrb_test_rng_u(&rs));
-            p.aa0[i] = p.bb0[i] * (float)(-1.0 + 2.0 * lrb_test_rng_u(&rs));
-        }
-    }
-    return p;
-}
-
-static void wkv_free(wkv_prob *p)
-{
-    free(p->w);
-    free(p->u);
-    free(p->k);
-    free(p->v);
-    free(p->aa0);
-    free(p->bb0);
-    free(p->pp0);
-}
-
-static int run_wkv(const wkv_prob *p, lrb_algo algo, int64_t chunk, float *y, float *aa, float *bb, float *pp)
+static int run_wkv(const lrb_test_wkv *p, lrb_algo algo, int64_t chunk, float *y, float *aa, float *bb, float *pp)
 {
     lrb_wkv4_args a;
     memset(&a, 0, sizeof a);
@@ -870,7 +807,7 @@ static int run_wkv(const wkv_prob *p, lrb_algo algo, int64_t chunk, float *y, fl
 }
 
 /* Float64 stable loop (§2.4) from the same float32 data. */
-static void wkv_oracle(const wkv_prob *p, double *y, double *aa, double *bb, double *pp)
+static void wkv_oracle(const lrb_test_wkv *p, double *y, double *aa, double *bb, double *pp)
 {
     for (int64_t b = 0; b < p->B; b++)
         for (int64_t c = 0; c < p->C; c++) {
@@ -897,13 +834,13 @@ static void wkv_oracle(const wkv_prob *p, double *y, double *aa, double *bb, dou
 
 /* Largest relative error of the state (compared as S = aa·e^pp and Z = bb·e^pp, relative to Z·max|v|
  * and Z). */
-static double wkv_state_err(const wkv_prob *p, const float *aa, const float *bb, const float *pp, const double *raa,
+static double wkv_state_err(const lrb_test_wkv *p, const float *aa, const float *bb, const float *pp, const double *raa,
                             const double *rbb, const double *rpp)
 {
     double vmax = 0, worst = 0;
-    for (size_t i = 0; i < wkv_n(p); i++)
+    for (size_t i = 0; i < lrb_test_wkv_n(p); i++)
         vmax = fmax(vmax, fabs((double)p->v[i]));
-    for (size_t i = 0; i < wkv_sn(p); i++) {
+    for (size_t i = 0; i < lrb_test_wkv_sn(p); i++) {
         double r = exp((double)pp[i] - rpp[i]);
         double ez = fabs((double)bb[i] * r - rbb[i]) / rbb[i];
         double es = fabs((double)aa[i] * r - raa[i]) / (rbb[i] * vmax);
@@ -914,9 +851,9 @@ static double wkv_state_err(const wkv_prob *p, const float *aa, const float *bb,
 
 /* Runs p with algo and checks outputs (relative L2, tol) and the final state (wkv_state_err, stol)
  * against the float64 loop. */
-static double wkv_check(const wkv_prob *p, lrb_algo algo, int64_t chunk, double tol, double stol, const char *what)
+static double wkv_check(const lrb_test_wkv *p, lrb_algo algo, int64_t chunk, double tol, double stol, const char *what)
 {
-    const size_t n = wkv_n(p), sn = wkv_sn(p);
+    const size_t n = lrb_test_wkv_n(p), sn = lrb_test_wkv_sn(p);
     float *y = lrb_test_falloc(n), *aa = lrb_test_falloc(sn), *bb = lrb_test_falloc(sn), *pp = lrb_test_falloc(sn);
     double *ry = dalloc(n), *raa = dalloc(sn), *rbb = dalloc(sn), *rpp = dalloc(sn);
     ck_assert_int_eq(run_wkv(p, algo, chunk, y, aa, bb, pp), LRB_OK);
@@ -946,17 +883,17 @@ START_TEST(test_wkv_nominal)
     lrb_algo algo = all_algos[_i];
     double worst = 0;
     for (int state = 0; state < 2; state++) {
-        wkv_prob p = wkv_random(2, 4096, 8, 10.0, 0.0, -6.0, 4.0, state, 900 + (uint64_t)state);
+        lrb_test_wkv p = lrb_test_wkv_random(2, 4096, 8, 10.0, 0.0, -6.0, 4.0, state, 900 + (uint64_t)state);
         const int64_t chunks[3] = {16, 1, 5000};
         for (int ci = 0; ci < (algo == LRB_CHUNKED ? 3 : 1); ci++)
             worst = fmax(worst, wkv_check(&p, algo, chunks[ci], 1e-4, 1e-4, state ? "nominal, state" : "nominal"));
-        wkv_free(&p);
+        lrb_test_wkv_free(&p);
     }
     /* Short lengths around powers of two, with a state. */
     for (int64_t L = 1; L <= 33; L += (L < 10 ? 1 : 7)) {
-        wkv_prob p = wkv_random(2, L, 3, 10.0, 0.0, -6.0, 4.0, (int)(L & 1), 950 + (uint64_t)L);
+        lrb_test_wkv p = lrb_test_wkv_random(2, L, 3, 10.0, 0.0, -6.0, 4.0, (int)(L & 1), 950 + (uint64_t)L);
         wkv_check(&p, algo, 4, 1e-4, 1e-4, "short");
-        wkv_free(&p);
+        lrb_test_wkv_free(&p);
     }
     if (lrb_test_verbose())
         fprintf(stderr, "wkv4 nominal   %-9s worst rel L2 %.3g\n", lrb_algo_name(algo), worst);
@@ -971,13 +908,13 @@ START_TEST(test_wkv_stress)
      * the state Z, a sum over the whole memory 1/|w|, collects it without the cancellation that the
      * output quotient S/Z enjoys. Measured for seq: outputs 1.9e−4, state Z 3.1e−3 (time_decay ≈ −6.5,
      * pp ≈ 99); the log-space schedules stay ≤ 1.2e−4. */
-    wkv_prob p = wkv_random(1, 8192, 6, 100.0, 0.0, -10.0, 5.0, 0, 1000);
+    lrb_test_wkv p = lrb_test_wkv_random(1, 8192, 6, 100.0, 0.0, -10.0, 5.0, 0, 1000);
     worst = fmax(worst, wkv_check(&p, algo, 64, 2e-3, 1e-2, "stress k in [-100,100]"));
-    wkv_free(&p);
+    lrb_test_wkv_free(&p);
     for (int sgn = 0; sgn < 2; sgn++) {
-        p = wkv_random(1, 2048, 4, 0.0, sgn ? -100.0 : 100.0, -10.0, 5.0, 1, 1010 + (uint64_t)sgn);
+        p = lrb_test_wkv_random(1, 2048, 4, 0.0, sgn ? -100.0 : 100.0, -10.0, 5.0, 1, 1010 + (uint64_t)sgn);
         worst = fmax(worst, wkv_check(&p, algo, 64, 2e-3, 1e-2, sgn ? "stress k = -100" : "stress k = +100"));
-        wkv_free(&p);
+        lrb_test_wkv_free(&p);
     }
     if (lrb_test_verbose())
         fprintf(stderr, "wkv4 stress    %-9s worst rel L2 %.3g\n", lrb_algo_name(algo), worst);
@@ -987,8 +924,8 @@ END_TEST
 START_TEST(test_wkv_first_and_empty)
 {
     lrb_algo algo = all_algos[_i];
-    wkv_prob p = wkv_random(2, 100, 5, 10.0, 0.0, -6.0, 4.0, 0, 1100);
-    const size_t n = wkv_n(&p), sn = wkv_sn(&p);
+    lrb_test_wkv p = lrb_test_wkv_random(2, 100, 5, 10.0, 0.0, -6.0, 4.0, 0, 1100);
+    const size_t n = lrb_test_wkv_n(&p), sn = lrb_test_wkv_sn(&p);
     float *y = lrb_test_falloc(n), *aa = lrb_test_falloc(sn), *bb = lrb_test_falloc(sn), *pp = lrb_test_falloc(sn);
     ck_assert_int_eq(run_wkv(&p, algo, 8, y, aa, bb, pp), LRB_OK);
     size_t diff = 0;
@@ -1023,16 +960,16 @@ START_TEST(test_wkv_first_and_empty)
     free(aa);
     free(bb);
     free(pp);
-    wkv_free(&p);
+    lrb_test_wkv_free(&p);
 }
 END_TEST
 
 START_TEST(test_wkv_streaming_determinism)
 {
     lrb_algo algo = all_algos[_i];
-    wkv_prob p = wkv_random(2, 600, 5, 10.0, 0.0, -6.0, 4.0, 1, 1200);
+    lrb_test_wkv p = lrb_test_wkv_random(2, 600, 5, 10.0, 0.0, -6.0, 4.0, 1, 1200);
     const int64_t L = p.L, C = p.C, B = p.B;
-    const size_t n = wkv_n(&p), sn = wkv_sn(&p);
+    const size_t n = lrb_test_wkv_n(&p), sn = lrb_test_wkv_sn(&p);
     float *y = lrb_test_falloc(n), *aa = lrb_test_falloc(sn), *bb = lrb_test_falloc(sn), *pp = lrb_test_falloc(sn);
     ck_assert_int_eq(run_wkv(&p, algo, 16, y, aa, bb, pp), LRB_OK);
     {
@@ -1052,7 +989,7 @@ START_TEST(test_wkv_streaming_determinism)
     const int64_t splits[3] = {1, L / 2, L - 1};
     for (int si = 0; si < 3; si++) {
         const int64_t L1 = splits[si];
-        wkv_prob p1 = p, p2 = p;
+        lrb_test_wkv p1 = p, p2 = p;
         p1.L = L1;
         p2.L = L - L1;
         p1.k = lrb_test_falloc((size_t)(B * L1 * C));
@@ -1110,7 +1047,7 @@ START_TEST(test_wkv_streaming_determinism)
     free(raa);
     free(rbb);
     free(rpp);
-    wkv_free(&p);
+    lrb_test_wkv_free(&p);
 }
 END_TEST
 
@@ -1211,7 +1148,7 @@ END_TEST
 START_TEST(test_adapter_wkv4)
 {
     lrb_algo algo = all_algos[_i];
-    wkv_prob p = wkv_random(2, 40, 3, 10.0, 0.0, -6.0, 4.0, 1, 1400);
+    lrb_test_wkv p = lrb_test_wkv_random(2, 40, 3, 10.0, 0.0, -6.0, 4.0, 1, 1400);
     float td[3];
     for (int c = 0; c < 3; c++) {
         td[c] = (float)(-2.0 + 1.5 * c);
@@ -1225,7 +1162,7 @@ START_TEST(test_adapter_wkv4)
     lrb_call call;
     memset(&call, 0, sizeof call);
     call.cfg = &cfg;
-    const size_t n = wkv_n(&p), sn = wkv_sn(&p);
+    const size_t n = lrb_test_wkv_n(&p), sn = lrb_test_wkv_sn(&p);
     float *y = lrb_test_falloc(n), *aa = lrb_test_falloc(sn), *bb = lrb_test_falloc(sn), *pp = lrb_test_falloc(sn);
     add_tensor(&call, "time_decay", LRB_PARAM, td, NULL);
     add_tensor(&call, "time_first", LRB_PARAM, p.u, NULL);
@@ -1252,7 +1189,7 @@ START_TEST(test_adapter_wkv4)
     free(raa);
     free(rbb);
     free(rpp);
-    wkv_free(&p);
+    lrb_test_wkv_free(&p);
 }
 END_TEST
 

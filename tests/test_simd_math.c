@@ -286,68 +286,7 @@ END_TEST
 /* ------------------------------------------------------------------------------------------------ */
 /* WKV-4                                                                                             */
 
-typedef struct {
-    int64_t B, L, C;
-    float *w, *u, *k, *v, *aa0, *bb0, *pp0;
-} wkv_prob;
-
-static size_t wkv_n(const wkv_prob *p)
-{
-    return (size_t)(p->B * p->L * p->C);
-}
-static size_t wkv_sn(const wkv_prob *p)
-{
-    return (size_t)(p->B * p->C);
-}
-
-/* k uniform in [−kmax, kmax] (or constant kconst when kmax = 0), v standard normal, time_decay uniform
- * in [td_lo, td_hi], u uniform in [−10, 10]; with a random initial state when `state`. */
-static wkv_prob wkv_random(int64_t B, int64_t L, int64_t C, double kmax, double kconst, double td_lo, double td_hi,
-                           int state, uint64_t seed)
-{
-    uint64_t rs = seed;
-    wkv_prob p;
-    memset(&p, 0, sizeof p);
-    p.B = B;
-    p.L = L;
-    p.C = C;
-    p.w = lrb_test_falloc((size_t)C);
-    p.u = lrb_test_falloc((size_t)C);
-    p.k = lrb_test_falloc(wkv_n(&p));
-    p.v = lrb_test_falloc(wkv_n(&p));
-    for (int64_t c = 0; c < C; c++) {
-        p.w[c] = -lrb_expf((float)(td_lo + (td_hi - td_lo) * lrb_test_rng_u(&rs)));
-        p.u[c] = (float)(-10.0 + 20.0 * lrb_test_rng_u(&rs));
-    }
-    for (size_t i = 0; i < wkv_n(&p); i++) {
-        p.k[i] = kmax > 0 ? (float)(-kmax + 2.0 * kmax * lrb_test_rng_u(&rs)) : (float)kconst;
-        p.v[i] = (float)lrb_test_rng_n(&rs);
-    }
-    if (state) {
-        p.aa0 = lrb_test_falloc(wkv_sn(&p));
-        p.bb0 = lrb_test_falloc(wkv_sn(&p));
-        p.pp0 = lrb_test_falloc(wkv_sn(&p));
-        for (size_t i = 0; i < wkv_sn(&p); i++) {
-            p.pp0[i] = (float)(-5.0 + 10.0 * lrb_test_rng_u(&rs));
-            p.bb0[i] = (float)(0.5 + 1.5 * lrb_test_rng_u(&rs));
-            p.aa0[i] = p.bb0[i] * (float)(-1.0 + 2.0 * lrb_test_rng_u(&rs));
-        }
-    }
-    return p;
-}
-
-static void wkv_free(wkv_prob *p)
-{
-    free(p->w);
-    free(p->u);
-    free(p->k);
-    free(p->v);
-    free(p->aa0);
-    free(p->bb0);
-    free(p->pp0);
-}
-
-static lrb_wkv4_args wkv_args(const wkv_prob *p, int64_t chunk, float *y, float *aa, float *bb, float *pp)
+static lrb_wkv4_args wkv_args(const lrb_test_wkv *p, int64_t chunk, float *y, float *aa, float *bb, float *pp)
 {
     lrb_wkv4_args a;
     memset(&a, 0, sizeof a);
@@ -374,10 +313,10 @@ typedef struct {
     float *y, *aa, *bb, *pp;
 } wkv_out;
 
-static wkv_out out_new(const wkv_prob *p)
+static wkv_out out_new(const lrb_test_wkv *p)
 {
-    wkv_out o = {lrb_test_falloc(wkv_n(p)), lrb_test_falloc(wkv_sn(p)), lrb_test_falloc(wkv_sn(p)),
-                 lrb_test_falloc(wkv_sn(p))};
+    wkv_out o = {lrb_test_falloc(lrb_test_wkv_n(p)), lrb_test_falloc(lrb_test_wkv_sn(p)),
+                 lrb_test_falloc(lrb_test_wkv_sn(p)), lrb_test_falloc(lrb_test_wkv_sn(p))};
     return o;
 }
 
@@ -389,23 +328,23 @@ static void out_free(wkv_out *o)
     free(o->pp);
 }
 
-static int run_ref(const wkv_prob *p, lrb_algo algo, int64_t chunk, wkv_out *o)
+static int run_ref(const lrb_test_wkv *p, lrb_algo algo, int64_t chunk, wkv_out *o)
 {
     lrb_wkv4_args a = wkv_args(p, chunk, o->y, o->aa, o->bb, o->pp);
     return lrb_wkv4(&a, algo);
 }
 
-static int run_simd(const wkv_prob *p, lrb_algo algo, int64_t chunk, wkv_out *o)
+static int run_simd(const lrb_test_wkv *p, lrb_algo algo, int64_t chunk, wkv_out *o)
 {
     lrb_wkv4_args a = wkv_args(p, chunk, o->y, o->aa, o->bb, o->pp);
     return lrb_simd_wkv4(&a, algo);
 }
 
 /* 1 if outputs and state are bitwise equal. */
-static int out_same(const wkv_prob *p, const wkv_out *a, const wkv_out *b)
+static int out_same(const lrb_test_wkv *p, const wkv_out *a, const wkv_out *b)
 {
-    return first_diff(a->y, b->y, wkv_n(p)) < 0 && first_diff(a->aa, b->aa, wkv_sn(p)) < 0 &&
-           first_diff(a->bb, b->bb, wkv_sn(p)) < 0 && first_diff(a->pp, b->pp, wkv_sn(p)) < 0;
+    return first_diff(a->y, b->y, lrb_test_wkv_n(p)) < 0 && first_diff(a->aa, b->aa, lrb_test_wkv_sn(p)) < 0 &&
+           first_diff(a->bb, b->bb, lrb_test_wkv_sn(p)) < 0 && first_diff(a->pp, b->pp, lrb_test_wkv_sn(p)) < 0;
 }
 
 START_TEST(test_wkv_seq_bitwise)
@@ -420,7 +359,7 @@ START_TEST(test_wkv_seq_bitwise)
             for (int bi = 0; bi < 2; bi++)
                 for (int state = 0; state < 2; state++) {
                     const uint64_t seed = 3000 + (uint64_t)(((ci * 4 + li) * 2 + bi) * 2 + state);
-                    wkv_prob p = wkv_random(Bs[bi], Ls[li], Cs[ci], 10.0, 0.0, -6.0, 4.0, state, seed);
+                    lrb_test_wkv p = lrb_test_wkv_random(Bs[bi], Ls[li], Cs[ci], 10.0, 0.0, -6.0, 4.0, state, seed);
                     wkv_out r = out_new(&p), s = out_new(&p);
                     ck_assert_int_eq(run_ref(&p, LRB_SEQ, 0, &r), LRB_OK);
                     for (int ii = 0; ii < nisa; ii++) {
@@ -436,7 +375,7 @@ START_TEST(test_wkv_seq_bitwise)
                     }
                     out_free(&r);
                     out_free(&s);
-                    wkv_free(&p);
+                    lrb_test_wkv_free(&p);
                 }
     if (lrb_test_verbose())
         fprintf(stderr, "wkv4 simd seq: %d runs bit-identical to the reference\n", checked);
@@ -451,8 +390,8 @@ START_TEST(test_wkv_seq_state)
     const lrb_test_cpu_state saved = lrb_test_cpu_save();
     lrb_isa isas[LRB_NUM_ISAS];
     const int nisa = lrb_test_isas(isas);
-    wkv_prob p = wkv_random(2, 257, 37, 100.0, 0.0, -10.0, 5.0, 1, 4100);
-    const size_t n = wkv_n(&p), sn = wkv_sn(&p);
+    lrb_test_wkv p = lrb_test_wkv_random(2, 257, 37, 100.0, 0.0, -10.0, 5.0, 1, 4100);
+    const size_t n = lrb_test_wkv_n(&p), sn = lrb_test_wkv_sn(&p);
     wkv_out r = out_new(&p);
     ck_assert_int_eq(run_ref(&p, LRB_SEQ, 0, &r), LRB_OK);
     float *aa = lrb_test_falloc(sn), *bb = lrb_test_falloc(sn), *pp = lrb_test_falloc(sn), *y = lrb_test_falloc(n);
@@ -478,7 +417,7 @@ START_TEST(test_wkv_seq_state)
             ck_assert(first_diff(y, r.y, n) < 0);
             /* two pieces: 100 steps, then the rest from the state (rows (B, L1, C) and (B, L−L1, C)) */
             const int64_t L1 = 100, L2 = p.L - L1, C = p.C;
-            wkv_prob q1 = p, q2 = p;
+            lrb_test_wkv q1 = p, q2 = p;
             q1.L = L1;
             q2.L = L2;
             float *k1 = lrb_test_falloc((size_t)(p.B * L1 * C)), *v1 = lrb_test_falloc((size_t)(p.B * L1 * C));
@@ -519,13 +458,13 @@ START_TEST(test_wkv_seq_state)
     free(pp);
     free(y);
     out_free(&r);
-    wkv_free(&p);
+    lrb_test_wkv_free(&p);
     lrb_test_cpu_restore(saved);
 }
 END_TEST
 
 /* Float64 stable loop (LAYERS.md §2.4) from the same float32 data. */
-static void wkv_oracle(const wkv_prob *p, double *y)
+static void wkv_oracle(const lrb_test_wkv *p, double *y)
 {
     for (int64_t b = 0; b < p->B; b++)
         for (int64_t c = 0; c < p->C; c++) {
@@ -569,12 +508,12 @@ static size_t count_nonfinite(const float *x, size_t n)
 /* One problem under a parallel algorithm on every ISA: within tol of the float64 loop, finite state,
  * identical for threads 1, 2, 3; for ul while L fits one tile, equal to the reference ul. Returns the
  * largest error. */
-static double wkv_par_check(const wkv_prob *p, lrb_algo algo, int64_t chunk, double tol, const char *what)
+static double wkv_par_check(const lrb_test_wkv *p, lrb_algo algo, int64_t chunk, double tol, const char *what)
 {
     const lrb_test_cpu_state saved = lrb_test_cpu_save();
     lrb_isa isas[LRB_NUM_ISAS];
     const int nisa = lrb_test_isas(isas);
-    const size_t n = wkv_n(p), sn = wkv_sn(p);
+    const size_t n = lrb_test_wkv_n(p), sn = lrb_test_wkv_sn(p);
     double *ry = dalloc(n);
     wkv_oracle(p, ry);
     wkv_out r = out_new(p), s1 = out_new(p), s = out_new(p);
@@ -618,16 +557,16 @@ START_TEST(test_wkv_par_nominal)
 {
     const lrb_algo algo = par_algos[_i];
     for (int state = 0; state < 2; state++) {
-        wkv_prob p = wkv_random(2, 2000, 19, 10.0, 0.0, -6.0, 4.0, state, 5000 + (uint64_t)state);
+        lrb_test_wkv p = lrb_test_wkv_random(2, 2000, 19, 10.0, 0.0, -6.0, 4.0, state, 5000 + (uint64_t)state);
         const int64_t chunks[4] = {64, 1, 7, 5000};
         for (int ci = 0; ci < (algo == LRB_CHUNKED ? 4 : 1); ci++)
             wkv_par_check(&p, algo, chunks[ci], 1e-4, state ? "nominal, state" : "nominal");
-        wkv_free(&p);
+        lrb_test_wkv_free(&p);
     }
     for (int64_t L = 1; L <= 40; L += (L < 10 ? 1 : 9)) {
-        wkv_prob p = wkv_random(1, L, 33, 10.0, 0.0, -6.0, 4.0, (int)(L & 1), 5100 + (uint64_t)L);
+        lrb_test_wkv p = lrb_test_wkv_random(1, L, 33, 10.0, 0.0, -6.0, 4.0, (int)(L & 1), 5100 + (uint64_t)L);
         wkv_par_check(&p, algo, 4, 1e-4, "short");
-        wkv_free(&p);
+        lrb_test_wkv_free(&p);
     }
 }
 END_TEST
@@ -635,13 +574,13 @@ END_TEST
 START_TEST(test_wkv_par_stress)
 {
     const lrb_algo algo = par_algos[_i];
-    wkv_prob p = wkv_random(1, 4096, 6, 100.0, 0.0, -10.0, 5.0, 0, 5200);
+    lrb_test_wkv p = lrb_test_wkv_random(1, 4096, 6, 100.0, 0.0, -10.0, 5.0, 0, 5200);
     wkv_par_check(&p, algo, 64, 2e-3, "stress k in [-100,100]");
-    wkv_free(&p);
+    lrb_test_wkv_free(&p);
     for (int sgn = 0; sgn < 2; sgn++) {
-        p = wkv_random(1, 1500, 4, 0.0, sgn ? -100.0 : 100.0, -10.0, 5.0, 1, 5210 + (uint64_t)sgn);
+        p = lrb_test_wkv_random(1, 1500, 4, 0.0, sgn ? -100.0 : 100.0, -10.0, 5.0, 1, 5210 + (uint64_t)sgn);
         wkv_par_check(&p, algo, 64, 2e-3, sgn ? "stress k = -100" : "stress k = +100");
-        wkv_free(&p);
+        lrb_test_wkv_free(&p);
     }
 }
 END_TEST
@@ -651,12 +590,12 @@ START_TEST(test_wkv_par_stream)
 {
     const lrb_algo algo = par_algos[_i];
     const lrb_test_cpu_state saved = lrb_test_cpu_save();
-    wkv_prob p = wkv_random(2, 1500, 21, 10.0, 0.0, -6.0, 4.0, 1, 5300);
+    lrb_test_wkv p = lrb_test_wkv_random(2, 1500, 21, 10.0, 0.0, -6.0, 4.0, 1, 5300);
     const int64_t C = p.C, L1 = 613, L2 = p.L - L1, chunk = 50;
-    const size_t n = wkv_n(&p), sn = wkv_sn(&p);
+    const size_t n = lrb_test_wkv_n(&p), sn = lrb_test_wkv_sn(&p);
     wkv_out one = out_new(&p);
     ck_assert_int_eq(run_simd(&p, algo, chunk, &one), LRB_OK);
-    wkv_prob q1 = p, q2 = p;
+    lrb_test_wkv q1 = p, q2 = p;
     q1.L = L1;
     q2.L = L2;
     q1.k = lrb_test_falloc((size_t)(p.B * L1 * C));
@@ -709,14 +648,14 @@ START_TEST(test_wkv_par_stream)
     free(pp);
     free(d);
     out_free(&one);
-    wkv_free(&p);
+    lrb_test_wkv_free(&p);
     lrb_test_cpu_restore(saved);
 }
 END_TEST
 
 START_TEST(test_wkv_einval)
 {
-    wkv_prob p = wkv_random(1, 8, 5, 10.0, 0.0, -6.0, 4.0, 0, 5400);
+    lrb_test_wkv p = lrb_test_wkv_random(1, 8, 5, 10.0, 0.0, -6.0, 4.0, 0, 5400);
     wkv_out o = out_new(&p);
     lrb_wkv4_args a = wkv_args(&p, 4, o.y, o.aa, o.bb, o.pp);
     ck_assert_int_eq(lrb_simd_wkv4(NULL, LRB_SEQ), LRB_EINVAL);
@@ -762,7 +701,7 @@ START_TEST(test_wkv_einval)
         }
     }
     out_free(&o);
-    wkv_free(&p);
+    lrb_test_wkv_free(&p);
 }
 END_TEST
 

@@ -1,7 +1,7 @@
 /*
  * test_util.h — small helpers shared by the Check suites that draw their own random problems
  * (test_scan.c, test_simd_scan.c, test_simd_math.c, test_simd_dense.c): a splitmix64 stream with
- * uniform and normal draws, a checked zeroed float allocation, the LRB_TEST_VERBOSE switch for
+ * uniform and normal draws, a checked zeroed float allocation, a random WKV-4 problem, the LRB_TEST_VERBOSE switch for
  * printing measured errors, and saving/restoring the simd backend's ISA path and thread count. (The golden tests draw
  * from the shared counter RNG of harness/rng.h instead, which the NumPy oracle reproduces.)
  */
@@ -69,6 +69,70 @@ static inline void lrb_test_cpu_restore(lrb_test_cpu_state s)
 {
     ck_assert_int_eq(lrb_cpu_set_isa(s.isa), 0);
     ck_assert_int_eq(lrb_cpu_set_threads(s.threads), 0);
+}
+
+/* A random WKV-4 problem of (B, L, C): k uniform in [−kmax, kmax] (or constant kconst when kmax is 0), v
+ * standard normal, time_decay uniform in [td_lo, td_hi] (w = −exp(time_decay)), u uniform in [−10, 10]; with
+ * `state`, an initial state pp ∈ [−5, 5], bb ∈ [0.5, 2], aa = bb·U[−1, 1] (else NULL: the empty state). */
+typedef struct lrb_test_wkv {
+    int64_t B, L, C;
+    float *w, *u, *k, *v;
+    float *aa0, *bb0, *pp0;
+} lrb_test_wkv;
+
+static inline size_t lrb_test_wkv_n(const lrb_test_wkv *p)
+{
+    return (size_t)(p->B * p->L * p->C);
+}
+
+static inline size_t lrb_test_wkv_sn(const lrb_test_wkv *p)
+{
+    return (size_t)(p->B * p->C);
+}
+
+static inline lrb_test_wkv lrb_test_wkv_random(int64_t B, int64_t L, int64_t C, double kmax, double kconst,
+                                               double td_lo, double td_hi, int state, uint64_t seed)
+{
+    uint64_t rs = seed;
+    lrb_test_wkv p;
+    memset(&p, 0, sizeof p);
+    p.B = B;
+    p.L = L;
+    p.C = C;
+    p.w = lrb_test_falloc((size_t)C);
+    p.u = lrb_test_falloc((size_t)C);
+    p.k = lrb_test_falloc(lrb_test_wkv_n(&p));
+    p.v = lrb_test_falloc(lrb_test_wkv_n(&p));
+    for (int64_t c = 0; c < C; c++) {
+        p.w[c] = -expf((float)(td_lo + (td_hi - td_lo) * lrb_test_rng_u(&rs)));
+        p.u[c] = (float)(-10.0 + 20.0 * lrb_test_rng_u(&rs));
+    }
+    for (size_t i = 0; i < lrb_test_wkv_n(&p); i++) {
+        p.k[i] = kmax > 0 ? (float)(-kmax + 2.0 * kmax * lrb_test_rng_u(&rs)) : (float)kconst;
+        p.v[i] = (float)lrb_test_rng_n(&rs);
+    }
+    if (state) {
+        p.aa0 = lrb_test_falloc(lrb_test_wkv_sn(&p));
+        p.bb0 = lrb_test_falloc(lrb_test_wkv_sn(&p));
+        p.pp0 = lrb_test_falloc(lrb_test_wkv_sn(&p));
+        for (size_t i = 0; i < lrb_test_wkv_sn(&p); i++) {
+            p.pp0[i] = (float)(-5.0 + 10.0 * lrb_test_rng_u(&rs));
+            p.bb0[i] = (float)(0.5 + 1.5 * lrb_test_rng_u(&rs));
+            p.aa0[i] = p.bb0[i] * (float)(-1.0 + 2.0 * lrb_test_rng_u(&rs));
+        }
+    }
+    return p;
+}
+
+static inline void lrb_test_wkv_free(lrb_test_wkv *p)
+{
+    free(p->w);
+    free(p->u);
+    free(p->k);
+    free(p->v);
+    free(p->aa0);
+    free(p->bb0);
+    free(p->pp0);
 }
 
 #endif
