@@ -786,23 +786,7 @@ END_TEST
 
 static int run_wkv(const lrb_test_wkv *p, lrb_algo algo, int64_t chunk, float *y, float *aa, float *bb, float *pp)
 {
-    lrb_wkv4_args a;
-    memset(&a, 0, sizeof a);
-    a.B = p->B;
-    a.L = p->L;
-    a.C = p->C;
-    a.w = p->w;
-    a.u = p->u;
-    a.k = p->k;
-    a.v = p->v;
-    a.wkv = y;
-    a.aa0 = p->aa0;
-    a.bb0 = p->bb0;
-    a.pp0 = p->pp0;
-    a.aa = aa;
-    a.bb = bb;
-    a.pp = pp;
-    a.chunk = chunk;
+    const lrb_wkv4_args a = lrb_test_wkv_args(p, chunk, y, aa, bb, pp);
     return lrb_wkv4(&a, algo);
 }
 

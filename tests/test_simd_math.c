@@ -286,28 +286,6 @@ END_TEST
 /* ------------------------------------------------------------------------------------------------ */
 /* WKV-4                                                                                             */
 
-static lrb_wkv4_args wkv_args(const lrb_test_wkv *p, int64_t chunk, float *y, float *aa, float *bb, float *pp)
-{
-    lrb_wkv4_args a;
-    memset(&a, 0, sizeof a);
-    a.B = p->B;
-    a.L = p->L;
-    a.C = p->C;
-    a.w = p->w;
-    a.u = p->u;
-    a.k = p->k;
-    a.v = p->v;
-    a.wkv = y;
-    a.aa0 = p->aa0;
-    a.bb0 = p->bb0;
-    a.pp0 = p->pp0;
-    a.aa = aa;
-    a.bb = bb;
-    a.pp = pp;
-    a.chunk = chunk;
-    return a;
-}
-
 /* Outputs and final state of one run. */
 typedef struct {
     float *y, *aa, *bb, *pp;
@@ -330,13 +308,13 @@ static void out_free(wkv_out *o)
 
 static int run_ref(const lrb_test_wkv *p, lrb_algo algo, int64_t chunk, wkv_out *o)
 {
-    lrb_wkv4_args a = wkv_args(p, chunk, o->y, o->aa, o->bb, o->pp);
+    lrb_wkv4_args a = lrb_test_wkv_args(p, chunk, o->y, o->aa, o->bb, o->pp);
     return lrb_wkv4(&a, algo);
 }
 
 static int run_simd(const lrb_test_wkv *p, lrb_algo algo, int64_t chunk, wkv_out *o)
 {
-    lrb_wkv4_args a = wkv_args(p, chunk, o->y, o->aa, o->bb, o->pp);
+    lrb_wkv4_args a = lrb_test_wkv_args(p, chunk, o->y, o->aa, o->bb, o->pp);
     return lrb_simd_wkv4(&a, algo);
 }
 
@@ -403,7 +381,7 @@ START_TEST(test_wkv_seq_state)
             memcpy(aa, p.aa0, sn * sizeof *aa);
             memcpy(bb, p.bb0, sn * sizeof *bb);
             memcpy(pp, p.pp0, sn * sizeof *pp);
-            lrb_wkv4_args a = wkv_args(&p, 0, y, aa, bb, pp);
+            lrb_wkv4_args a = lrb_test_wkv_args(&p, 0, y, aa, bb, pp);
             a.aa0 = aa;
             a.bb0 = bb;
             a.pp0 = pp;
@@ -411,7 +389,7 @@ START_TEST(test_wkv_seq_state)
             ck_assert(first_diff(y, r.y, n) < 0 && first_diff(aa, r.aa, sn) < 0 && first_diff(bb, r.bb, sn) < 0 &&
                       first_diff(pp, r.pp, sn) < 0);
             /* no final state */
-            a = wkv_args(&p, 0, y, NULL, NULL, NULL);
+            a = lrb_test_wkv_args(&p, 0, y, NULL, NULL, NULL);
             memset(y, 0, n * sizeof *y);
             ck_assert_int_eq(lrb_simd_wkv4(&a, LRB_SEQ), LRB_OK);
             ck_assert(first_diff(y, r.y, n) < 0);
@@ -433,9 +411,9 @@ START_TEST(test_wkv_seq_state)
             q1.v = v1;
             q2.k = k2;
             q2.v = v2;
-            a = wkv_args(&q1, 0, y1, aa, bb, pp);
+            a = lrb_test_wkv_args(&q1, 0, y1, aa, bb, pp);
             ck_assert_int_eq(lrb_simd_wkv4(&a, LRB_SEQ), LRB_OK);
-            a = wkv_args(&q2, 0, y2, aa, bb, pp);
+            a = lrb_test_wkv_args(&q2, 0, y2, aa, bb, pp);
             a.aa0 = aa;
             a.bb0 = bb;
             a.pp0 = pp;
@@ -611,9 +589,9 @@ START_TEST(test_wkv_par_stream)
     float *y = lrb_test_falloc(n), *y1 = lrb_test_falloc((size_t)(p.B * L1 * C)),
           *y2 = lrb_test_falloc((size_t)(p.B * L2 * C));
     float *aa = lrb_test_falloc(sn), *bb = lrb_test_falloc(sn), *pp = lrb_test_falloc(sn);
-    lrb_wkv4_args a = wkv_args(&q1, chunk, y1, aa, bb, pp);
+    lrb_wkv4_args a = lrb_test_wkv_args(&q1, chunk, y1, aa, bb, pp);
     ck_assert_int_eq(lrb_simd_wkv4(&a, algo), LRB_OK);
-    a = wkv_args(&q2, chunk, y2, aa, bb, pp);
+    a = lrb_test_wkv_args(&q2, chunk, y2, aa, bb, pp);
     a.aa0 = aa;
     a.bb0 = bb;
     a.pp0 = pp;
@@ -657,7 +635,7 @@ START_TEST(test_wkv_einval)
 {
     lrb_test_wkv p = lrb_test_wkv_random(1, 8, 5, 10.0, 0.0, -6.0, 4.0, 0, 5400);
     wkv_out o = out_new(&p);
-    lrb_wkv4_args a = wkv_args(&p, 4, o.y, o.aa, o.bb, o.pp);
+    lrb_wkv4_args a = lrb_test_wkv_args(&p, 4, o.y, o.aa, o.bb, o.pp);
     ck_assert_int_eq(lrb_simd_wkv4(NULL, LRB_SEQ), LRB_EINVAL);
     static const lrb_algo bad[2] = {LRB_BLELLOCH, LRB_DIRECT};
     for (int i = 0; i < 2; i++)

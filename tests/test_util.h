@@ -9,6 +9,7 @@
 #define LRB_TEST_UTIL_H
 
 #include "lrb_cpu.h"
+#include "../reference/wkv4.h"
 
 #include <check.h>
 #include <math.h>
@@ -122,6 +123,30 @@ static inline lrb_test_wkv lrb_test_wkv_random(int64_t B, int64_t L, int64_t C, 
         }
     }
     return p;
+}
+
+/* The arguments of one WKV-4 run on p: output y, final state aa/bb/pp (NULL: not wanted). */
+static inline lrb_wkv4_args lrb_test_wkv_args(const lrb_test_wkv *p, int64_t chunk, float *y, float *aa, float *bb,
+                                              float *pp)
+{
+    lrb_wkv4_args a;
+    memset(&a, 0, sizeof a);
+    a.B = p->B;
+    a.L = p->L;
+    a.C = p->C;
+    a.w = p->w;
+    a.u = p->u;
+    a.k = p->k;
+    a.v = p->v;
+    a.wkv = y;
+    a.aa0 = p->aa0;
+    a.bb0 = p->bb0;
+    a.pp0 = p->pp0;
+    a.aa = aa;
+    a.bb = bb;
+    a.pp = pp;
+    a.chunk = chunk;
+    return a;
 }
 
 static inline void lrb_test_wkv_free(lrb_test_wkv *p)
