@@ -8,7 +8,8 @@
 // Callbacks are wrapped in a lambda that holds the C function pointer and the user pointer by value, so
 // nothing has to outlive registration except what `user` points to.
 //
-// Exceptions: these calls can throw only std::bad_alloc (std::string, std::vector, std::map). Nothing on
+// Exceptions: these calls can throw only std::bad_alloc (std::string, std::vector, std::map), but gb_init's
+// check of the filter, which catches the std::regex_error it is there to find. Nothing on
 // the way up (C benchmark bodies, the library's runner, lrb's C main) catches it, so it ends in
 // std::terminate: an abort, which is what lrb wants for out-of-memory anyway. C frames have no cleanups
 // to skip, so no try/catch wrappers are needed.
@@ -18,7 +19,9 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -123,7 +126,21 @@ int gb_init(int *argc, char **argv)
     // entries down and leaves the old last one in place) writes it. The slot exists because argc only
     // shrank, and the original argv[argc] is the terminator.
     argv[*argc] = nullptr;
-    return benchmark::ReportUnrecognizedArguments(*argc, argv) ? 1 : 0;
+    if (benchmark::ReportUnrecognizedArguments(*argc, argv))
+        return 1;
+    // The filter compiled as the library will compile it (std::regex, POSIX extended, after a leading "-"
+    // that negates it; "all" is "."), so that a typo is an error now rather than, after the golden gate
+    // and the rooflines, the library's "Could not compile" line and an exit status of 0.
+    const std::string filter = benchmark::GetBenchmarkFilter();
+    const std::string spec = filter == "all" ? "." : filter.empty() || filter[0] != '-' ? filter : filter.substr(1);
+    try {
+        std::regex re(spec, std::regex::extended | std::regex::nosubs);
+    } catch (const std::regex_error &e) {
+        std::fprintf(stderr, "lrb_bench: --benchmark_filter=%s: not a valid regular expression (%s)\n", filter.c_str(),
+                     e.what());
+        return 1;
+    }
+    return 0;
 }
 
 void gb_add_context(const char *key, const char *value)

@@ -43,10 +43,12 @@ typedef void (*gb_fn)(gb_state *st, void *user);
 #define GB_S 3
 
 /* Removes every argument starting with "--lrb-" from argv (they are lrb's own flags, read by the caller
- * before this call), then initialises the library and rejects any flag it does not know.
+ * before this call), then initialises the library and rejects any flag it does not know, and a
+ * --benchmark_filter that is not a regular expression as the library reads it.
  * REQUIRES: called once, before gb_run (registration and the gb_bench configuration functions may come
  * before or after it).
- * Returns 0 on success, 1 if an unrecognised flag remains (the library has printed it). */
+ * Returns 0 on success, 1 if an unrecognised flag remains (the library has printed it) or the filter does
+ * not compile (one line on stderr). */
 int gb_init(int *argc, char **argv);
 
 /* Adds a key/value pair to the "context" object of the JSON output (CPU model, ISA, commit...). */
@@ -69,7 +71,8 @@ void gb_fixed_iterations(gb_bench *b, int64_t n);
 /* Adds a "_min" aggregate over repetitions beside mean/median/stddev/cv. */
 void gb_add_min_statistic(gb_bench *b);
 
-/* Runs the benchmarks selected by --benchmark_filter. Returns the number of benchmarks run. */
+/* Runs the benchmarks selected by --benchmark_filter (or lists them, with --benchmark_list_tests). Returns
+ * their number: 0 when the filter selects none (the library has said so on stderr). */
 size_t gb_run(void);
 void gb_shutdown(void);
 

@@ -993,8 +993,12 @@ int main(int argc, char **argv)
     if (opt.profile)
         return profile();
     add_context();
-    gb_run();
+    const size_t ran = gb_run();
     gb_shutdown();
     lrb_cases_free(&t);
+    if (ran == 0) { /* a filter that selects nothing is a mistake, not an empty success */
+        fprintf(stderr, "lrb_bench: no benchmark selected (--benchmark_list_tests lists this build's)\n");
+        return 2;
+    }
     return 0;
 }

@@ -79,8 +79,9 @@ def resolve_bench(path):
         raise InputError(f"--bench {path}: not an executable file")
     return os.path.abspath(path)
 
-# POSIX extended-regex metacharacters: Google Benchmark 1.7.1 matches --benchmark_filter with regcomp
-# (REG_EXTENDED). Python's re.escape would also escape "-" and others, which ERE leaves undefined.
+# POSIX extended-regex metacharacters: Google Benchmark 1.7.1 (Debian's build) matches --benchmark_filter with
+# std::regex in its extended (ERE) grammar, where an escape of anything else ("\-", "\d", "\/") is an error. Python's
+# re.escape would also escape "-" and others.
 ERE_SPECIAL = set(".[]()*+?{}|^$\\")
 
 

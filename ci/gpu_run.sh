@@ -23,7 +23,8 @@
 #                           [--shapes REGEX] [--reps N] [--min-time S] [--warm] [--pack FILE.tar.gz] [--budget S]
 #                           [--bundle DIR|none] [--check-limit S]
 #   defaults: --out reports/<card> (h100, h200, ...: the first word with a digit in nvidia-smi's name, so
-#             that an H200's figures never land among an H100's; reports/gpu without nvidia-smi) --steps build,check,tests,sanitizer,bench,render --families targets
+#             that an H200's figures never land among an H100's; reports/gpu without nvidia-smi)
+#             --steps build,check,tests,sanitizer,bench,render --families targets
 #             --sweep gpu --reps 3 --min-time 0.05 --bundle .gpu_bundle (when it exists). `targets`: the
 #             families the targets table reads. --shapes narrows every benchmark run to the instances whose
 #             name continues with REGEX after "<family>/cuda.<algorithm>/" (e.g. 'L:4096/').

@@ -27,7 +27,8 @@
 # Before step 1 the arguments are checked, so that a typo costs seconds, not two builds and the runs:
 # the gate options by `ci/perf_gate.py --check-args` (one parser, no second copy of its rules here),
 # and reps × rounds against the --min-reps in force; either failing is exit 2.
-# --filter is passed to lrb_bench as --benchmark_filter (Google Benchmark's POSIX regex, "-" negates);
+# --filter is passed to lrb_bench as --benchmark_filter (Google Benchmark's POSIX extended regex, "-" negates;
+# lrb_bench refuses one that does not compile or selects nothing, exit 2, before any timing);
 # the gate compares whatever ran. Arguments after "--" go to both lrb_bench runs (e.g. --lrb-sweep=ci).
 # Results: build/ab/results/<shaA>_<shaB>/{a,b}.r<k>.json, a.json, b.json, gate.md.
 # Exit status: that of perf_gate.py (0 pass, 1 regression or undecidable, 3 incomparable);

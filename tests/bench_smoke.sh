@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke run of lrb_bench: a few instances with a short minimum time, then the profile mode.
 # Checks that the JSON has the instances with lrb's counters and no error, that roofline rows exist, that
-# a flag lrb does not know or a malformed value is refused, and that the profile mode runs exactly the selected cases.
+# a flag lrb does not know, a malformed value or a filter that does not compile or selects nothing is refused,
+# and that the profile mode runs exactly the selected cases.
 # usage: bench_smoke.sh LRB_BENCH TMP_DIR
 set -u
 bench=$1; tmp=$2
@@ -61,6 +62,19 @@ for flag in --lrb-warmup=abc --lrb-warmup=-1 --lrb-fixed-iterations=5junk --lrb-
     rc=$?
     [ $rc -eq 2 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && ok || { bad "$flag: exit $rc, expected 2 and one line:"; cat "$tmp/err"; }
 done
+# a --benchmark_filter that does not compile as the library reads it (std::regex extended: "\\d" is no escape
+# there) is refused before the golden gate and the rooflines, in one line with exit 2 (it was the library's
+# "Could not compile" line and exit 0); one that selects nothing is exit 2, not an empty success
+for f in 'scan/(' '-lru/[' '^scan/ref\.seq/L:\d+/'; do
+    timeout 120 "$bench" --benchmark_filter="$f" > /dev/null 2> "$tmp/err"
+    rc=$?
+    [ $rc -eq 2 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] \
+        && grep -q -F -- "--benchmark_filter=$f: not a valid regular expression" "$tmp/err" && ok \
+        || { bad "filter '$f': exit $rc:"; cat "$tmp/err"; }
+done
+timeout 120 "$bench" --benchmark_filter='^nothing-matches' > /dev/null 2> "$tmp/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q '^lrb_bench: no benchmark selected' "$tmp/err" && ok || { bad "empty selection: exit $rc"; cat "$tmp/err"; }
 
 # profile mode: exactly the selected instances (L = 64: seq and ul at B·D = 256, 2048, 16384, the
 # 131072 one exceeds the ci element cap; wkv4 chunked), one call each inside NVTX ranges
