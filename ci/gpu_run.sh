@@ -156,11 +156,14 @@ if command -v nvidia-smi > /dev/null; then
 fi
 cuda_tests=$bin/lrb_cuda_tests; [ -x "$cuda_tests" ] || cuda_tests=$bin/tests/lrb_cuda_tests
 # family:algorithm pairs this lrb_bench has (at this sweep); a family named in --families that it lacks is a
-# typo, said now rather than after the checks
-avail=
+# typo, said now rather than after the checks. `shaped`: the pairs with an instance that --shapes keeps (lrb_bench
+# refuses a filter that selects nothing)
+avail=; shaped=
+pairs() { cut -d/ -f1-2 | sed 's#/cuda\.#:#' | awk '!seen[$0]++' | xargs; }
 if want bench && [ -x $bin/lrb_bench ]; then
-    avail=" $($bin/lrb_bench --lrb-sweep=$sweep --lrb-no-golden-gate --benchmark_list_tests 2> /dev/null \
-             | grep '/cuda\.' | cut -d/ -f1-2 | sed 's#/cuda\.#:#' | awk '!seen[$0]++' | xargs) "
+    listed=$($bin/lrb_bench --lrb-sweep=$sweep --lrb-no-golden-gate --benchmark_list_tests 2> /dev/null | grep '/cuda\.')
+    avail=" $(pairs <<< "$listed") "
+    shaped=" $(grep -E "^[^/]+/cuda\.[a-z]+/$shapes" <<< "$listed" | pairs) "
     if [ "$families" != targets ] && [ "$families" != all ] && [ "$avail" != "  " ]; then
         for f in ${families//,/ }; do
             [[ $avail == *" $f:"* ]] || { echo "gpu run: FAILED (--families: no cuda benchmarks of family $f here)"; exit 2; }
@@ -246,8 +249,13 @@ if want bench; then
         all) order=$avail ;;
         *) order=$(for f in ${families//,/ }; do echo "$f:chunked $f:seq $f:ul"; done) ;;
     esac
-    runs=; for r in $order; do [[ $avail == *" $r "* ]] && runs="$runs $r"; done
-    [ -n "$runs" ] || { echo "  no cuda benchmarks for --families $families (is there a CUDA device?)"; failed+=(bench); }
+    runs=; unshaped=
+    for r in $order; do
+        [[ $avail == *" $r "* ]] || continue
+        if [[ $shaped == *" $r "* ]]; then runs="$runs $r"; else unshaped="$unshaped $r"; fi
+    done
+    [ -z "$unshaped" ] || echo "  --shapes '$shapes' keeps no instance of:$unshaped"
+    [ -n "$runs" ] || { echo "  no cuda benchmarks for --families $families${shapes:+ and --shapes '$shapes'} (is there a CUDA device?)"; failed+=(bench); }
     echo "=== benchmarks: $sweep sweep, $reps repetitions, $([ -n "$cold" ] && echo "L2 flushed before every timed launch" || echo "warm L2")"
     for run in $runs; do
         fam=${run%%:*}; alg=${run#*:}; tag=${fam}_$alg

@@ -52,6 +52,11 @@ grep -q '^| wkv4.cuda.chunked, working set' "$tmp/full/targets.md" && ok || bad 
 grep -q 'golden gate: 2 variants, [1-9][0-9]* case/variant pairs passed, 0 failed' "$tmp/full/bench_wkv4_chunked.log" \
     && ok || bad "the golden gate of a filtered run: $(grep 'golden gate' "$tmp/full/bench_wkv4_chunked.log")"
 
+# --shapes that keep no instance of a pair: the pair is named and not run (lrb_bench would refuse the filter)
+run shapes --steps bench --families wkv4 --shapes 'L:7/' --sweep ci --out "$tmp/shapes"
+if [ $rc -eq 1 ] && grep -q -F -- "--shapes 'L:7/' keeps no instance of: wkv4:chunked wkv4:seq" "$tmp/shapes.out" \
+    && ! grep -q 'instances' "$tmp/shapes.out"; then ok; else bad "shapes that match nothing (exit $rc)"; cat "$tmp/shapes.out"; fi
+
 # a budget inside the reserve for render and pack: nothing starts, and what was left is named
 run budget --steps bench,render --families wkv4 --sweep ci --budget 41 --out "$tmp/budget"
 if [ $rc -eq 0 ] && grep -q '^not run: bench wkv4/chunked bench wkv4/seq render' "$tmp/budget.out"; then ok; else
