@@ -129,8 +129,8 @@ int gb_init(int *argc, char **argv)
     if (benchmark::ReportUnrecognizedArguments(*argc, argv))
         return 1;
     // The filter compiled as the library will compile it (std::regex, POSIX extended, after a leading "-"
-    // that negates it; "all" is "."), so that a typo is an error now rather than, after the golden gate
-    // and the rooflines, the library's "Could not compile" line and an exit status of 0.
+    // that negates it; "all" is "."), so that a typo is an error now rather than, after the golden gate,
+    // the library's "Could not compile" line and an exit status of 0.
     const std::string filter = benchmark::GetBenchmarkFilter();
     const std::string spec = filter == "all" ? "." : filter.empty() || filter[0] != '-' ? filter : filter.substr(1);
     try {
