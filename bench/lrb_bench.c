@@ -946,6 +946,8 @@ int main(int argc, char **argv)
     /* decision 10: CPU timing runs flush denormals (FTZ) and treat them as zero (DAZ), and say so */
     _mm_setcsr(_mm_getcsr() | 0x8040u);
 #endif
+    if (gb_init(&argc, argv))
+        return 2;
     char path[1024], err[1024];
     snprintf(path, sizeof path, "%s/cases.txt", lrb_golden_dir());
     lrb_case_table t;
@@ -953,8 +955,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "lrb_bench: %s\n", err);
         return 2;
     }
-    if (gb_init(&argc, argv))
-        return 2;
     /* fixed-iteration runs count instructions (callgrind): no roofline there, it would dominate the count */
     if (!opt.profile && !opt.fixed_iterations) {
         if (roof_init()) {
