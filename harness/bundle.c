@@ -267,27 +267,23 @@ int lrb_bundle_save(const lrb_bundle *b, const char *out_path, const char *state
      * states, no half-written file, and the user's earlier files as they were. Anything else (a symlink,
      * /dev/stdout, a FIFO) is written in place at the end: renaming onto it would replace it. */
     static const char part[] = ".lrb-part";
-    char path[1100], final[1100], msg[256];
+    char path[1100], final[1100], msg[256], out_real[2300], here[2300];
     int staged[LRB_MAX_TENSORS] = {0}, n = 0, failed = 0;
+    /* a layer has one output and states of distinct names in one directory: only a state can meet the output */
+    resolve_dir(out_path, out_real, sizeof out_real);
     for (; n < b->call.n && !failed; n++) {
         const lrb_tensor_spec *s = &b->call.spec[n];
         struct stat st;
         if (!save_path(b, n, out_path, state_dir, "", final, sizeof final))
             continue;
-        char here[2300], there[2300];
-        resolve_dir(final, here, sizeof here);
-        for (int j = 0; j < n && !failed; j++) {
-            if (!save_path(b, j, out_path, state_dir, "", path, sizeof path))
-                continue;
-            resolve_dir(path, there, sizeof there);
-            if (!strcmp(here, there)) {
-                /* the output comes first in spec order, and state names differ: j is the output */
+        if (s->role == LRB_STATE) {
+            resolve_dir(final, here, sizeof here);
+            if (!strcmp(here, out_real)) {
                 snprintf(err, errlen, "%s: both the output and state %s would be written there", final, s->name);
                 failed = 1;
+                break;
             }
         }
-        if (failed)
-            break;
         if (stat(final, &st) == 0 && S_ISDIR(st.st_mode)) {
             snprintf(err, errlen, "%s: is a directory", final);
             failed = 1;

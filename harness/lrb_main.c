@@ -517,7 +517,7 @@ static int cmd_run(int argc, char **argv)
         if (lrb_cfg_set(&cfg, r->key, num, err, sizeof err))
             return usage_error("run: %s%s", err, "");
     }
-    infer_flags(&cfg, explicit_key, o.params, 1);
+    (void)infer_flags(&cfg, explicit_key, o.params, 1); /* by shape it only sets flags: never an error */
     if (lrb_cfg_validate(&cfg, err, sizeof err))
         return usage_error("run: %s%s", err, "");
     if (!lrb_variant_supports(var, &cfg)) { /* name the variants that do (glru's true recurrence: seq only) */
