@@ -27,7 +27,8 @@
 #             --steps build,check,tests,sanitizer,bench,render --families targets
 #             --sweep gpu --reps 3 --min-time 0.05 --bundle .gpu_bundle (when it exists). `targets`: the
 #             families the targets table reads. --shapes narrows every benchmark run to the instances whose
-#             name continues with REGEX after "<family>/cuda.<algorithm>/" (e.g. 'L:4096/').
+#             name continues with REGEX after "<family>/cuda.<algorithm>/" (e.g. 'L:4096/'; lrb_bench's
+#             regular expressions: std::regex, extended).
 # The one-call recipe for a lease of 15 minutes (README, "On a GPU machine"): here, bash ci/gpu_bundle.sh and
 # bash ci/gpu_deps.sh; then one device call carrying .gpu_bundle and .gpu_deps, timeout 600:
 #   bash ci/gpu_run.sh --budget 540 --pack $OUT/gpu.tar.gz
@@ -157,13 +158,19 @@ fi
 cuda_tests=$bin/lrb_cuda_tests; [ -x "$cuda_tests" ] || cuda_tests=$bin/tests/lrb_cuda_tests
 # family:algorithm pairs this lrb_bench has (at this sweep); a family named in --families that it lacks is a
 # typo, said now rather than after the checks. `shaped`: the pairs with an instance that --shapes keeps (lrb_bench
-# refuses a filter that selects nothing)
+# refuses a filter that selects nothing), as lrb_bench itself selects them: its regular expressions are not
+# bash's (`\d` is one in bash, an error in std::regex), so a --shapes it cannot read is refused here too
 avail=; shaped=
 pairs() { cut -d/ -f1-2 | sed 's#/cuda\.#:#' | awk '!seen[$0]++' | xargs; }
 if want bench && [ -x $bin/lrb_bench ]; then
-    listed=$($bin/lrb_bench --lrb-sweep=$sweep --lrb-no-golden-gate --benchmark_list_tests 2> /dev/null | grep '/cuda\.')
-    avail=" $(pairs <<< "$listed") "
-    shaped=" $(grep -E "^[^/]+/cuda\.[a-z]+/$shapes" <<< "$listed" | pairs) "
+    list() { $bin/lrb_bench --lrb-sweep=$sweep --lrb-no-golden-gate --benchmark_list_tests "$@"; }
+    avail=" $(list 2> /dev/null | grep '/cuda\.' | pairs) "
+    shaped=$(list --benchmark_filter="^[^/]+/cuda\.[a-z]+/$shapes" 2>&1)
+    if [[ $shaped == *"not a valid regular expression"* ]]; then
+        echo "ci/gpu_run.sh: --shapes '$shapes': not a regular expression as lrb_bench reads it (std::regex, extended)" >&2
+        exit 2
+    fi
+    shaped=" $(grep -E '^[a-z0-9_]+/cuda\.' <<< "$shaped" | pairs) "
     if [ "$families" != targets ] && [ "$families" != all ] && [ "$avail" != "  " ]; then
         for f in ${families//,/ }; do
             [[ $avail == *" $f:"* ]] || { echo "gpu run: FAILED (--families: no cuda benchmarks of family $f here)"; exit 2; }

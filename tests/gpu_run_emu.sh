@@ -99,6 +99,7 @@ early "--reps (at least 1)" --reps 0
 early "--min-time abc: expected seconds" --min-time abc
 early "cannot create or write there" --out "$tmp/a_file"
 early "--shapes '[': not a regular expression" --shapes "["
+early "--shapes '\\d': not a regular expression as lrb_bench reads it" --shapes '\d' # bash's =~ takes it
 early "--bundle $tmp/nope: no bin/lrb_gpu_check" --bundle "$tmp/nope"
 early "--out needs a directory" --out ""
 
