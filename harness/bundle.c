@@ -74,7 +74,7 @@ void lrb_bundle_free(lrb_bundle *b)
 static int read_shaped(const char *path, int ndim, const int64_t *shape, lrb_npy *a, char *err, size_t errlen)
 {
     char msg[256];
-    if (lrb_npy_read(path, a, msg, sizeof msg)) {
+    if (lrb_npy_read_float(path, a, msg, sizeof msg)) {
         snprintf(err, errlen, "%s: %s", path, msg);
         return -1;
     }
@@ -89,13 +89,13 @@ static int read_shaped(const char *path, int ndim, const int64_t *shape, lrb_npy
     return 0;
 }
 
-/* Converts a float32 or float64 file's data into dst as float32, and frees it. */
+/* Converts a float32 or float64 file's data (lrb_npy_read_float's) into dst as float32, and frees it. */
 static int copy_f32(const char *path, lrb_npy *a, float *dst, char *err, size_t errlen)
 {
     float *f = NULL;
     int rc = lrb_npy_to_f32(a, &f);
     if (rc)
-        snprintf(err, errlen, "%s: dtype %s, expected float32 or float64", path, lrb_npy_dtype_name(a->dtype));
+        snprintf(err, errlen, "%s: out of memory converting %lld values to float32", path, (long long)a->count);
     else
         memcpy(dst, f, (size_t)a->count * sizeof(float));
     free(f);
@@ -120,7 +120,7 @@ static int load_f64(const char *path, int ndim, const int64_t *shape, double **d
         return -1;
     int rc = lrb_npy_to_f64(&a, dst);
     if (rc)
-        snprintf(err, errlen, "%s: dtype %s, expected float32 or float64", path, lrb_npy_dtype_name(a.dtype));
+        snprintf(err, errlen, "%s: out of memory converting %lld values to float64", path, (long long)a.count);
     lrb_npy_free(&a);
     return rc ? -1 : 0;
 }
@@ -177,7 +177,7 @@ int lrb_bundle_load_rows(lrb_bundle *b, const char *name, const char *path, char
     const int64_t rows = s->shape[0] * s->shape[1], width = s->shape[2];
     lrb_npy a;
     char msg[256];
-    if (lrb_npy_read(path, &a, msg, sizeof msg)) {
+    if (lrb_npy_read_float(path, &a, msg, sizeof msg)) {
         snprintf(err, errlen, "%s: %s", path, msg);
         return -1;
     }

@@ -206,12 +206,12 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The shape of an .npy file, from its header (the data is not read). */
+/* The shape of an .npy file of floats, from its header (the data is not read). */
 static int npy_shape(const char *path, int *ndim, int64_t *shape, char *err, size_t errlen)
 {
     lrb_npy a;
     char msg[256];
-    if (lrb_npy_read_header(path, &a, msg, sizeof msg)) {
+    if (lrb_npy_read_float_header(path, &a, msg, sizeof msg)) {
         snprintf(err, errlen, "%.700s: %s", path, msg);
         return -1;
     }

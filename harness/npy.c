@@ -148,6 +148,7 @@ typedef struct hdr {
     int64_t shape[LRB_MAX_NDIM];
     int64_t count;
     size_t nbytes;
+    char refused[32]; /* when parse_descr refused the descr: it ("[" for a structured one), for read_file */
 } hdr;
 
 typedef struct cursor {
@@ -253,6 +254,7 @@ static int parse_descr(cursor *c, hdr *h, char *err, size_t errlen)
     int i;
     skip_ws(c);
     if (at(c, '[')) {
+        strcpy(h->refused, "[");
         set_err(err, errlen, "structured dtype is not supported (expected <f4, <f8, <i4, <i8 or <u2)");
         return -1;
     }
@@ -264,6 +266,7 @@ static int parse_descr(cursor *c, hdr *h, char *err, size_t errlen)
             return 0;
         }
     }
+    snprintf(h->refused, sizeof h->refused, "%s", s);
     set_err(err, errlen, "dtype '%s' is not supported (expected <f4, <f8, <i4, <i8 or <u2)", s);
     return -1;
 }
@@ -626,8 +629,17 @@ static size_t read_fully(FILE *fp, unsigned char *p, size_t n)
     return got;
 }
 
-/* lrb_npy_read, or (with_data 0) lrb_npy_read_header */
-static int read_file(const char *path, lrb_npy *out, int with_data, char *err, size_t errlen)
+/* What a float-only read says of any other dtype, known to the reader or not */
+static void float_only_error(const char *descr, char *err, size_t errlen)
+{
+    if (descr[0] == '[')
+        set_err(err, errlen, "structured dtype, expected float32 ('<f4') or float64 ('<f8')");
+    else
+        set_err(err, errlen, "dtype '%s', expected float32 ('<f4') or float64 ('<f8')", descr);
+}
+
+/* lrb_npy_read, or (with_data 0) lrb_npy_read_header; float_only: the lrb_npy_read_float variants */
+static int read_file(const char *path, lrb_npy *out, int with_data, int float_only, char *err, size_t errlen)
 {
     FILE *fp;
     unsigned char pre[12];
@@ -673,8 +685,16 @@ static int read_file(const char *path, lrb_npy *out, int with_data, char *err, s
         }
         got = need + hl;
     }
-    if (parse_head(head, got, &h, &off, err, errlen) != 0)
+    memset(&h, 0, sizeof h);
+    if (parse_head(head, got, &h, &off, err, errlen) != 0) {
+        if (float_only && h.refused[0])
+            float_only_error(h.refused, err, errlen);
         goto fail;
+    }
+    if (float_only && h.dtype != LRB_F4 && h.dtype != LRB_F8) {
+        float_only_error(lrb_npy_dtype_name(h.dtype), err, errlen);
+        goto fail;
+    }
     free(head);
     head = NULL;
     /* For regular files the size is known: refuse before allocating what the header claims. */
@@ -725,12 +745,22 @@ fail:
 
 int lrb_npy_read(const char *path, lrb_npy *out, char *err, size_t errlen)
 {
-    return read_file(path, out, 1, err, errlen);
+    return read_file(path, out, 1, 0, err, errlen);
 }
 
 int lrb_npy_read_header(const char *path, lrb_npy *out, char *err, size_t errlen)
 {
-    return read_file(path, out, 0, err, errlen);
+    return read_file(path, out, 0, 0, err, errlen);
+}
+
+int lrb_npy_read_float(const char *path, lrb_npy *out, char *err, size_t errlen)
+{
+    return read_file(path, out, 1, 1, err, errlen);
+}
+
+int lrb_npy_read_float_header(const char *path, lrb_npy *out, char *err, size_t errlen)
+{
+    return read_file(path, out, 0, 1, err, errlen);
 }
 
 void lrb_npy_free(lrb_npy *a)

@@ -56,6 +56,12 @@ int lrb_npy_read(const char *path, lrb_npy *out, char *err, size_t errlen);
  * header; a regular file whose size disagrees with the header is still an error. */
 int lrb_npy_read_header(const char *path, lrb_npy *out, char *err, size_t errlen);
 
+/* lrb_npy_read and lrb_npy_read_header for a tensor of floats (every tensor lrb loads): the same, except that
+ * any other dtype, one of the reader's or not, is refused as "dtype '<i4', expected float32 ('<f4') or
+ * float64 ('<f8')" rather than with the list of what the reader knows. */
+int lrb_npy_read_float(const char *path, lrb_npy *out, char *err, size_t errlen);
+int lrb_npy_read_float_header(const char *path, lrb_npy *out, char *err, size_t errlen);
+
 /* Frees out->data and empties *out. Safe on an empty or already freed struct. */
 void lrb_npy_free(lrb_npy *a);
 

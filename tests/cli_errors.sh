@@ -69,7 +69,7 @@ expect2 truncated-header "trunc_header.npy" "${run[@]}" --input "$tmp/trunc_head
 head -c 150 "$tmp/x.npy" > "$tmp/trunc_data.npy"
 expect2 truncated-data "trunc_data.npy" "${run[@]}" --input "$tmp/trunc_data.npy"
 mknpy "$tmp/dtype.npy" '<i2' False '(2, 5, 4)' 80
-expect2 unsupported-dtype "dtype.npy" "${run[@]}" --input "$tmp/dtype.npy"
+expect2 unsupported-dtype "dtype.npy: dtype '<i2', expected float32 ('<f4') or float64 ('<f8')$" "${run[@]}" --input "$tmp/dtype.npy"
 mknpy "$tmp/fortran.npy" '<f4' True '(2, 5, 4)' 160
 expect2 fortran-order "fortran.npy" "${run[@]}" --input "$tmp/fortran.npy"
 mknpy "$tmp/neg.npy" '<f4' False '(2, -5, 4)' 0
@@ -78,7 +78,7 @@ mknpy "$tmp/huge.npy" '<f4' False '(4294967296, 4294967296, 4)' 0
 expect2 overflowing-shape "huge.npy" "${run[@]}" --input "$tmp/huge.npy"
 mknpy "$tmp/int_param.npy" '<i4' False '(3,)' 12
 mkdir -p "$tmp/intparam"; cp "$p/weight.npy" "$tmp/intparam/"; cp "$tmp/int_param.npy" "$tmp/intparam/bias.npy"
-expect2 param-dtype "bias.npy" "$lrb" run --layer linear --params "$tmp/intparam" --input "$tmp/x.npy" --output "$tmp/y.npy"
+expect2 param-dtype "bias.npy: dtype '<i4', expected float32 ('<f4') or float64 ('<f8')$" "$lrb" run --layer linear --params "$tmp/intparam" --input "$tmp/x.npy" --output "$tmp/y.npy"
 mknpy "$tmp/L0.npy" '<f4' False '(2, 0, 4)' 0
 mknpy "$tmp/B0.npy" '<f4' False '(0, 5, 4)' 0
 mknpy "$tmp/rank2.npy" '<f4' False '(5, 4)' 80

@@ -533,6 +533,67 @@ START_TEST(test_npy_read_header)
 }
 END_TEST
 
+/* The float-only reads (every tensor lrb loads): a dtype other than <f4 or <f8, whether the reader knows it or
+ * not, is refused as what a float tensor needs; other mistakes keep the reader's message. NULL: must read. */
+static const struct {
+    const char *file;
+    const char *want;
+} float_files[] = {
+    {"npy/f4_3d.npy", NULL},
+    {"npy/f8_1d.npy", NULL},
+    {"npy/i4_2d.npy", "dtype '<i4', expected float32 ('<f4') or float64 ('<f8')"},
+    {"npy/u2_1d.npy", "dtype '<u2', expected float32 ('<f4') or float64 ('<f8')"},
+    {"npy/i2.npy", "dtype '<i2', expected float32 ('<f4') or float64 ('<f8')"},
+    {"npy/big_endian.npy", "dtype '>f4', expected float32 ('<f4') or float64 ('<f8')"},
+    {"structured", "structured dtype, expected float32 ('<f4') or float64 ('<f8')"},
+    {"npy/fortran.npy", "fortran_order is True"},
+    {"npy/trunc_data.npy", "truncated data"},
+};
+
+START_TEST(test_npy_read_float)
+{
+    char path[512], err[256];
+    lrb_npy a, whole;
+    int fd = -1;
+    if (strcmp(float_files[_i].file, "structured") == 0) { /* no fixture: written here */
+        size_t len;
+        unsigned char *b = build_npy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", 8, 0, &len);
+        snprintf(path, sizeof path, "/tmp/lrb_npy_structXXXXXX");
+        fd = mkstemp(path);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq((int)write(fd, b, len), (int)len);
+        close(fd);
+        free(b);
+    } else {
+        fixture_path(float_files[_i].file, path, sizeof path);
+    }
+    for (int header_only = 0; header_only < 2; header_only++) {
+        err[0] = '\0';
+        const int r = header_only ? lrb_npy_read_float_header(path, &a, err, sizeof err)
+                                  : lrb_npy_read_float(path, &a, err, sizeof err);
+        if (float_files[_i].want == NULL) {
+            ck_assert_msg(r == 0, "%s: %s", float_files[_i].file, err);
+            ck_assert_int_eq(lrb_npy_read(path, &whole, err, sizeof err), 0);
+            ck_assert_int_eq(a.dtype, whole.dtype);
+            ck_assert(a.count == whole.count);
+            if (header_only)
+                ck_assert_ptr_null(a.data);
+            else
+                ck_assert_int_eq(memcmp(a.data, whole.data, (size_t)a.count * lrb_npy_itemsize(a.dtype)), 0);
+            lrb_npy_free(&whole);
+            lrb_npy_free(&a);
+        } else {
+            ck_assert_int_eq(r, -1);
+            ck_assert_ptr_null(a.data);
+            ck_assert_msg(strstr(err, float_files[_i].want) != NULL, "%s: got \"%s\", want \"%s\"",
+                          float_files[_i].file, err, float_files[_i].want);
+        }
+    }
+    if (fd >= 0)
+        remove(path);
+}
+END_TEST
+
 /* ---- rng ------------------------------------------------------------------------------------------ */
 
 START_TEST(test_rng_known_values)
@@ -1453,6 +1514,7 @@ Suite *lrb_suite_harness(void)
     tcase_add_test(npy, test_npy_write_errors);
     tcase_add_test(npy, test_npy_write_fails_midway);
     tcase_add_test(npy, test_npy_read_header);
+    tcase_add_loop_test(npy, test_npy_read_float, 0, (int)(sizeof float_files / sizeof float_files[0]));
     tcase_set_timeout(npy, 30);
     suite_add_tcase(s, npy);
 
